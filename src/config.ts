@@ -1,0 +1,48 @@
+/** Environment → typed, validated configuration. The only place that reads process.env. */
+export interface Config {
+  host: string;
+  port: number;
+  databaseUrl: string;
+  /** base of the hosted URLs the API hands out (action and enrollment links) */
+  publicUrl: string;
+  logLevel: string;
+  sqliteSynchronous: 'FULL' | 'NORMAL';
+  postgresPoolSize: number;
+  /** how long a process may keep trusting a key it has checked; bounds how long a revoked key keeps working */
+  keyCacheTtlMs: number;
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/uprof.db';
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const host = env.HOST || '127.0.0.1';
+  const port = integer(env, 'PORT', 8080, 0, 65535);
+  const synchronous = (env.SQLITE_SYNCHRONOUS || 'FULL').toUpperCase();
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
+  const publicUrl = (env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  try {
+    new URL(publicUrl);
+  } catch {
+    throw new Error(`PUBLIC_URL must be an absolute URL (got ${JSON.stringify(publicUrl)})`);
+  }
+  return {
+    host,
+    port,
+    databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    publicUrl,
+    logLevel: env.LOG_LEVEL || 'info',
+    sqliteSynchronous: synchronous,
+    postgresPoolSize: integer(env, 'PG_POOL_SIZE', 10, 1, 1000),
+    keyCacheTtlMs: integer(env, 'KEY_CACHE_TTL_MS', 2000, 0, 600_000),
+  };
+}

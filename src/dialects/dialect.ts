@@ -1,0 +1,75 @@
+import { invalidRequest } from '../errors.js';
+import type { Profile, ProfileChange } from '../domain/profile.js';
+import { describeType } from '../domain/text.js';
+import { formatTimestamp } from '../domain/time.js';
+import { FIELD_HOMES, type FieldReader, type Mode } from './fields.js';
+
+/** `full` for create/retrieve/update; `list` for list items, where programs are reported lossily (P2 §1.3). */
+export type View = 'full' | 'list';
+
+/**
+ * One API version of the profile: the body fields it accepts (each with its reader) and how it renders
+ * the canonical record. Dialects are pure: they never touch storage.
+ */
+export interface Dialect {
+  /** the `anthropic-beta` value, or `null` for the GA surface */
+  readonly beta: string | null;
+  readonly fields: Readonly<Record<string, FieldReader>>;
+  render(profile: Profile, view: View): Record<string, unknown>;
+}
+
+export function describeDialect(dialect: Dialect): string {
+  return dialect.beta ?? 'the GA surface (no user-profiles beta)';
+}
+
+/** Reads a create or update body into a canonical change; any field this dialect does not accept is a 400. */
+export function readProfileBody(dialect: Dialect, body: unknown, mode: Mode, now: number): ProfileChange {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest(`The request body must be a JSON object, got ${describeType(body)}.`);
+  }
+  const change: ProfileChange = {};
+  for (const [field, value] of Object.entries(body)) {
+    const reader = dialect.fields[field];
+    if (reader) {
+      reader(value, change, mode, now);
+      continue;
+    }
+    const home = FIELD_HOMES[field];
+    throw invalidRequest(
+      home
+        ? `${field}: not accepted under ${describeDialect(dialect)}; it is accepted under ${home}.`
+        : `${field}: unknown field.`,
+    );
+  }
+  return change;
+}
+
+/** The fields every dialect renders the same way. */
+export function commonFields(profile: Profile) {
+  return {
+    id: profile.id,
+    type: 'user_profile' as const,
+    name: profile.name,
+    metadata: profile.metadata,
+    created_at: formatTimestamp(profile.createdAt),
+    updated_at: formatTimestamp(profile.updatedAt),
+  };
+}
+
+export function renderDetails(profile: Profile) {
+  const d = profile.details;
+  return {
+    account_status: d.account_status,
+    country: d.country,
+    email_hash: d.email_hash,
+    entity_type: d.entity_type,
+    name_hash: d.name_hash,
+    onboarded_at: d.onboarded_at === null ? null : formatTimestamp(d.onboarded_at),
+    reference_id: d.reference_id,
+  };
+}
+
+/** Beta `trust_grants`: keyed by grant name. Programs arrive with the programs issue; until then none. */
+export function renderTrustGrants(_profile: Profile): Record<string, { status: string }> {
+  return {};
+}

@@ -1,0 +1,103 @@
+import { invalidRequest } from '../errors.js';
+import { readMetadata } from '../domain/metadata.js';
+import {
+  ACCESS_TYPES, ACCOUNT_STATUSES, DETAIL_KEYS, ENTITY_TYPES, RELATIONSHIPS,
+  type DetailKey, type ExternalUserDetails, type ProfileChange,
+} from '../domain/profile.js';
+import { describeType, readBoundedString, readEnum } from '../domain/text.js';
+import { readTimestamp } from '../domain/time.js';
+
+export type Mode = 'create' | 'update';
+
+/** Reads one request field into the change being built; throws a 400 naming the field on bad input. */
+export type FieldReader = (value: unknown, change: ProfileChange, mode: Mode, now: number) => void;
+
+const STRING_MAX = 255;
+
+function setDetail<K extends DetailKey>(change: ProfileChange, key: K, value: ExternalUserDetails[K]): void {
+  change.details = { ...change.details, [key]: value };
+}
+
+export const readName: FieldReader = (value, change) => {
+  change.name = value === null ? null : readBoundedString('name', value, STRING_MAX);
+};
+
+/** the legacy name of `external_user_details.reference_id`; `null` clears it (decision 12) */
+export const readExternalId: FieldReader = (value, change) => {
+  setDetail(change, 'reference_id', value === null ? null : readBoundedString('external_id', value, STRING_MAX));
+};
+
+/** `null` on update leaves the kind unchanged (decision 12); on create it is not a value. */
+function nullMeansUnchanged(field: string, value: unknown, mode: Mode): boolean {
+  if (value !== null) return false;
+  if (mode === 'create') throw invalidRequest(`${field}: must be a string, not null.`);
+  return true;
+}
+
+export const readRelationship: FieldReader = (value, change, mode) => {
+  if (nullMeansUnchanged('relationship', value, mode)) return;
+  change.kind = { relationship: readEnum('relationship', value, RELATIONSHIPS) };
+};
+
+export const readAccessType: FieldReader = (value, change, mode) => {
+  if (nullMeansUnchanged('access_type', value, mode)) return;
+  change.kind = { accessType: readEnum('access_type', value, ACCESS_TYPES) };
+};
+
+export const readOnboardedAt: FieldReader = (value, change, _mode, now) => {
+  if (value === null) throw invalidRequest('external_user_onboarded_at: cannot be null; once set it cannot be cleared.');
+  setDetail(change, 'onboarded_at', readTimestamp('external_user_onboarded_at', value, now));
+};
+
+export const readMetadataField: FieldReader = (value, change, mode) => {
+  change.metadata = readMetadata(value, mode);
+};
+
+const detailReaders: Record<DetailKey, (field: string, value: unknown, now: number) => ExternalUserDetails[DetailKey]> = {
+  account_status: (field, value) => readEnum(field, value, ACCOUNT_STATUSES),
+  country: (field, value) => {
+    if (typeof value !== 'string' || !/^[A-Z]{2}$/.test(value)) {
+      const got = typeof value === 'string' ? JSON.stringify(value) : describeType(value);
+      throw invalidRequest(`${field}: must be an ISO 3166-1 alpha-2 code, two upper-case ASCII letters such as "DE" (got ${got}).`);
+    }
+    return value;
+  },
+  email_hash: (field, value) => readBoundedString(field, value, STRING_MAX),
+  entity_type: (field, value) => readEnum(field, value, ENTITY_TYPES),
+  name_hash: (field, value) => readBoundedString(field, value, STRING_MAX),
+  onboarded_at: (field, value, now) => readTimestamp(field, value, now),
+  reference_id: (field, value) => readBoundedString(field, value, STRING_MAX),
+};
+
+/**
+ * `external_user_details`: each sent key replaces the stored one. On create a `null` key means "not set"
+ * (except `onboarded_at`, whose type is not nullable); on update `null` is refused: details, once set,
+ * cannot be cleared (decision 12).
+ */
+export const readExternalUserDetails: FieldReader = (value, change, mode, now) => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidRequest(`external_user_details: expected an object, got ${describeType(value)}.`);
+  }
+  for (const [key, entry] of Object.entries(value)) {
+    const field = `external_user_details.${key}`;
+    if (!(DETAIL_KEYS as readonly string[]).includes(key)) {
+      throw invalidRequest(`${field}: unknown field. Accepted keys: ${DETAIL_KEYS.join(', ')}.`);
+    }
+    const detail = key as DetailKey;
+    if (entry === null) {
+      if (mode === 'update') throw invalidRequest(`${field}: cannot be null; a detail, once set, cannot be cleared.`);
+      if (detail === 'onboarded_at') throw invalidRequest(`${field}: cannot be null.`);
+      continue;
+    }
+    setDetail(change, detail, detailReaders[detail](field, entry, now));
+  }
+};
+
+/** Where each body field is accepted, for errors that point a caller at the right version (decision 10). */
+export const FIELD_HOMES: Record<string, string> = {
+  relationship: 'user-profiles-2026-03-24',
+  external_id: 'user-profiles-2026-03-24 and user-profiles-2026-08-18',
+  external_user_onboarded_at: 'user-profiles-2026-08-18',
+  access_type: 'user-profiles-2026-08-18, user-profiles-2026-09-04 and the GA surface (no user-profiles beta)',
+  external_user_details: 'user-profiles-2026-09-04 and the GA surface (no user-profiles beta)',
+};

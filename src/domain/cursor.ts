@@ -1,0 +1,62 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { invalidRequest } from '../errors.js';
+
+export type SortOrder = 'asc' | 'desc';
+export type SortField = 'created_at' | 'name';
+
+/**
+ * Where a list walk stands: the sort key of the last row it has passed. For `name` order, `name` is the
+ * ASCII-folded name or null (nameless profiles come last in both directions, decision 17).
+ */
+export type ListPosition =
+  | { by: 'created_at'; createdAt: number; id: string }
+  | { by: 'name'; name: string | null; id: string };
+
+/** What a cursor is bound to: a cursor made for one sort (or filter) is refused under another (decision 18). */
+export interface CursorBinding {
+  order: SortOrder;
+  orderBy: SortField;
+  /** a canonical text of any filter (GA `enforcement_status`), '' without one */
+  filter: string;
+}
+
+const PREFIX = 'page_';
+const MAC_BYTES = 16;
+
+/**
+ * Opaque, tamper-evident list cursors: `page_` + base64url(JSON payload ‖ truncated HMAC-SHA256).
+ * The key is the server secret shared by every process on one database.
+ */
+export class CursorCodec {
+  constructor(private readonly key: Buffer) {}
+
+  encode(binding: CursorBinding, position: ListPosition): string {
+    const key = position.by === 'created_at' ? [position.createdAt, position.id] : [position.name, position.id];
+    const payload = Buffer.from(JSON.stringify([1, binding.order, binding.orderBy, binding.filter, key]));
+    return PREFIX + Buffer.concat([payload, this.mac(payload)]).toString('base64url');
+  }
+
+  /** The position a cursor names, or a 400 when it is garbled, forged, or made for another sort. */
+  decode(cursor: string, binding: CursorBinding): ListPosition {
+    const garbled = () => invalidRequest('page: not a valid page cursor. Use the next_page value from a previous response unchanged.');
+    if (!cursor.startsWith(PREFIX)) throw garbled();
+    const raw = Buffer.from(cursor.slice(PREFIX.length), 'base64url');
+    if (raw.length <= MAC_BYTES || raw.toString('base64url') !== cursor.slice(PREFIX.length)) throw garbled();
+    const payload = raw.subarray(0, raw.length - MAC_BYTES);
+    if (!timingSafeEqual(raw.subarray(raw.length - MAC_BYTES), this.mac(payload))) throw garbled();
+    const [version, order, orderBy, filter, key] = JSON.parse(payload.toString('utf8')) as [number, SortOrder, SortField, string, [unknown, string]];
+    if (version !== 1) throw garbled();
+    if (order !== binding.order || orderBy !== binding.orderBy || filter !== binding.filter) {
+      throw invalidRequest(
+        `page: this cursor was made for order=${order}, order_by=${orderBy}${filter ? ` and a filter` : ''}; repeat the same query parameters with it.`,
+      );
+    }
+    return orderBy === 'created_at'
+      ? { by: 'created_at', createdAt: key[0] as number, id: key[1] }
+      : { by: 'name', name: key[0] as string | null, id: key[1] };
+  }
+
+  private mac(payload: Buffer): Buffer {
+    return createHmac('sha256', this.key).update('cursor\0').update(payload).digest().subarray(0, MAC_BYTES);
+  }
+}

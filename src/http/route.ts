@@ -1,0 +1,57 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.js';
+import type { CursorCodec } from '../domain/cursor.js';
+import { notFound, profileNotFound } from '../errors.js';
+import { isWellFormedId } from '../ids.js';
+import type { KeyResolver } from '../keys.js';
+import type { Store } from '../store/index.js';
+import { admitPlatformRequest, type PlatformRequest } from './platform.js';
+
+/** Everything a route may use; built once by the composition root. */
+export interface Deps {
+  config: Config;
+  store: Store;
+  keys: KeyResolver;
+  cursors: CursorCodec;
+  /** the key that signs hosted-page link tokens */
+  linkKey: Buffer;
+  now: () => number;
+}
+
+export interface PlatformCall extends PlatformRequest {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  deps: Deps;
+}
+
+/** One platform API operation: its method, path and handler. The handler returns the 200 body. */
+export interface PlatformRoute {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  /** exists only on the beta surface: without a user-profiles beta value it is an unknown route */
+  betaOnly?: boolean;
+  handle(call: PlatformCall): Promise<unknown>;
+}
+
+export function registerPlatformRoutes(app: FastifyInstance, routes: readonly PlatformRoute[], deps: Deps): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const admitted = await admitPlatformRequest(request, reply, deps);
+        if (route.betaOnly && admitted.dialect.beta === null) {
+          throw notFound(`No route for ${request.method} ${request.url.split('?')[0]} without a user-profiles beta value.`);
+        }
+        return route.handle({ ...admitted, request, reply, deps });
+      },
+    });
+  }
+}
+
+/** The `user_profile_id` path parameter; an id we could never have minted is simply not found (decision 22). */
+export function profileIdParam(request: FastifyRequest): string {
+  const id = (request.params as { user_profile_id: string }).user_profile_id;
+  if (!isWellFormedId('uprof', id)) throw profileNotFound(id);
+  return id;
+}

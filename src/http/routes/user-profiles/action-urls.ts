@@ -1,0 +1,37 @@
+import { ACTION_URL_TTL_MS } from '../../../domain/link-token.js';
+import { describeType } from '../../../domain/text.js';
+import { invalidRequest } from '../../../errors.js';
+import { profileIdParam, type PlatformRoute } from '../../route.js';
+import { mintLink } from './links.js';
+
+const ACTION_TYPES = ['enroll_end_user'];
+
+/** The body is `{"action": {"type": "enroll_end_user"}}`, a union of one variant; nothing else is accepted. */
+function readActionBody(body: unknown): void {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw invalidRequest(`The request body must be a JSON object with an "action", got ${describeType(body)}.`);
+  }
+  for (const field of Object.keys(body)) if (field !== 'action') throw invalidRequest(`${field}: unknown field.`);
+  const action = (body as { action?: unknown }).action;
+  if (action === undefined) throw invalidRequest('action: required.');
+  if (typeof action !== 'object' || action === null || Array.isArray(action)) {
+    throw invalidRequest(`action: expected an object, got ${describeType(action)}.`);
+  }
+  for (const field of Object.keys(action)) if (field !== 'type') throw invalidRequest(`action.${field}: unknown field.`);
+  const type = (action as { type?: unknown }).type;
+  if (typeof type !== 'string' || !ACTION_TYPES.includes(type)) {
+    throw invalidRequest(`action.type: must be one of ${ACTION_TYPES.map((t) => `"${t}"`).join(', ')}.`);
+  }
+}
+
+/** E7 — POST /v1/user_profiles/{id}/action_urls (GA and beta): a link that lives 60 minutes. */
+export const createActionUrl: PlatformRoute = {
+  method: 'POST',
+  url: '/v1/user_profiles/:user_profile_id/action_urls',
+  async handle({ request, principal, deps }) {
+    const id = profileIdParam(request);
+    readActionBody(request.body);
+    const link = await mintLink(deps, principal.organizationId, id, 'action', ACTION_URL_TTL_MS);
+    return { type: 'user_profile_action_url', ...link };
+  },
+};

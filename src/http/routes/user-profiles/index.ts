@@ -1,0 +1,19 @@
+import type { PlatformRoute } from '../../route.js';
+import { createActionUrl } from './action-urls.js';
+import { createUserProfile } from './create.js';
+import { deleteUserProfile } from './delete.js';
+import { createEnrollmentUrl } from './enrollment-url.js';
+import { listUserProfiles } from './list.js';
+import { retrieveUserProfile } from './retrieve.js';
+import { updateUserProfile } from './update.js';
+
+/** The User Profiles API, one file per operation (P1 §3.1, E1–E7). */
+export const userProfileRoutes: readonly PlatformRoute[] = [
+  createUserProfile,
+  retrieveUserProfile,
+  updateUserProfile,
+  listUserProfiles,
+  deleteUserProfile,
+  createEnrollmentUrl,
+  createActionUrl,
+];

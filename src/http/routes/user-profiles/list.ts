@@ -1,0 +1,76 @@
+import type { CursorBinding, ListPosition, SortField, SortOrder } from '../../../domain/cursor.js';
+import { ENFORCEMENT_STATUSES, enforcementStatusOf, type EnforcementStatus } from '../../../domain/enforcement.js';
+import type { Profile } from '../../../domain/profile.js';
+import { asciiFold, readEnum } from '../../../domain/text.js';
+import { invalidRequest } from '../../../errors.js';
+import type { PlatformRoute } from '../../route.js';
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** With a filter, one request examines at most this many profiles and may return a short page (P2 §1.6). */
+const FILTER_SCAN_BUDGET = 500;
+
+type Query = Record<string, string | string[] | undefined>;
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw invalidRequest(`${name}: give this parameter once.`);
+  return value;
+}
+
+function readLimit(raw: string | undefined): number {
+  if (raw === undefined) return DEFAULT_LIMIT;
+  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(limit >= 1 && limit <= MAX_LIMIT)) {
+    throw invalidRequest(`limit: must be an integer from 1 to ${MAX_LIMIT} (got ${JSON.stringify(raw)}).`);
+  }
+  return limit;
+}
+
+/** `enforcement_status[]=a&enforcement_status[]=b`, repeated `enforcement_status=a`, or `a,b`: all the same. */
+function readStatusFilter(query: Query): EnforcementStatus[] | null {
+  const raw = [query['enforcement_status'], query['enforcement_status[]']].flat().filter((v) => v !== undefined);
+  if (raw.length === 0) return null;
+  const values = raw.flatMap((v) => v.split(',')).map((v) => v.trim());
+  return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
+}
+
+function positionOf(profile: Profile, orderBy: SortField): ListPosition {
+  return orderBy === 'created_at'
+    ? { by: 'created_at', createdAt: profile.createdAt, id: profile.id }
+    : { by: 'name', name: profile.name === null ? null : asciiFold(profile.name), id: profile.id };
+}
+
+/** E4 — GET /v1/user_profiles: keyset pages `{data, next_page}` (decisions 16–18, P2 §1.6). */
+export const listUserProfiles: PlatformRoute = {
+  method: 'GET',
+  url: '/v1/user_profiles',
+  async handle({ request, principal, dialect, deps }) {
+    const query = request.query as Query;
+    const limit = readLimit(single(query, 'limit'));
+    const order = readEnum<SortOrder>('order', single(query, 'order') ?? 'desc', ['asc', 'desc']);
+    const orderBy = readEnum<SortField>('order_by', single(query, 'order_by') ?? 'created_at', ['created_at', 'name']);
+    const statuses = readStatusFilter(query);
+    if (statuses && dialect.beta !== null) {
+      throw invalidRequest(`enforcement_status: not accepted under ${dialect.beta}; the filter exists on the GA surface only.`);
+    }
+    const binding: CursorBinding = { order, orderBy, filter: statuses ? statuses.join(',') : '' };
+    const page = single(query, 'page');
+    const after = page === undefined ? null : deps.cursors.decode(page, binding);
+
+    const scan = statuses ? Math.max(limit, FILTER_SCAN_BUDGET) : limit;
+    const rows = await deps.store.profiles.list(principal.organizationId, { order, orderBy, after, limit: scan });
+    const data: Profile[] = [];
+    let last: Profile | null = null;
+    for (const profile of rows.slice(0, scan)) {
+      if (data.length === limit) break;
+      last = profile;
+      if (!statuses || statuses.includes(enforcementStatusOf(profile))) data.push(profile);
+    }
+    const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
+    return {
+      data: data.map((profile) => dialect.render(profile, 'list')),
+      next_page: more && last ? deps.cursors.encode(binding, positionOf(last, orderBy)) : null,
+    };
+  },
+};

@@ -1,0 +1,14 @@
+import { profileNotFound } from '../../../errors.js';
+import { profileIdParam, type PlatformRoute } from '../../route.js';
+
+/** E2 — GET /v1/user_profiles/{id}: the authoritative view (programs reported in full). */
+export const retrieveUserProfile: PlatformRoute = {
+  method: 'GET',
+  url: '/v1/user_profiles/:user_profile_id',
+  async handle({ request, principal, dialect, deps }) {
+    const id = profileIdParam(request);
+    const profile = await deps.store.profiles.find(principal.organizationId, id);
+    if (!profile) throw profileNotFound(id);
+    return dialect.render(profile, 'full');
+  },
+};

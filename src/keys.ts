@@ -1,0 +1,80 @@
+import { createHash } from 'node:crypto';
+import { newId, randomBase62 } from './ids.js';
+import type { Store } from './store/index.js';
+import type { ApiKeyRecord, KeyRole, ResolvedKey } from './store/tenancy.js';
+
+const SECRET_PREFIX: Record<KeyRole, string> = {
+  platform: 'sk-uprof-api01-',
+  admin: 'sk-uprof-admin01-',
+  operator: 'sk-uprof-op01-',
+};
+
+/** Keys carry ~285 random bits, so a plain SHA-256 is a sound one-way store (no slow hash needed). */
+export const hashSecret = (secret: string) => createHash('sha256').update(secret).digest('hex');
+
+export interface MintedKey {
+  api_key: string;
+  key_id: string;
+  organization_id: string;
+  workspace_id: string;
+  role: KeyRole;
+  /** true when the key may act for any workspace of its organization */
+  organization_wide: boolean;
+}
+
+/**
+ * Mints a key, creating the organization (with its default workspace) and the named workspace when
+ * missing. The secret is returned once and stored only as its hash.
+ */
+export async function mintKey(
+  store: Store,
+  options: { organization: string; workspace?: string; role: KeyRole },
+  now = Date.now(),
+): Promise<MintedKey> {
+  const { organization } = await store.tenancy.ensureOrganization(options.organization, now);
+  const workspace = options.workspace
+    ? await store.tenancy.ensureWorkspace(organization.id, options.workspace, now)
+    : await store.tenancy.defaultWorkspace(organization.id);
+  const secret = SECRET_PREFIX[options.role] + randomBase62(48);
+  const record: ApiKeyRecord = {
+    id: newId('apikey', now),
+    organizationId: organization.id,
+    workspaceId: options.workspace ? workspace.id : null,
+    role: options.role,
+    hint: secret.slice(-4),
+    createdAt: now,
+    revokedAt: null,
+  };
+  await store.tenancy.insertKey(record, hashSecret(secret));
+  return {
+    api_key: secret,
+    key_id: record.id,
+    organization_id: organization.id,
+    workspace_id: workspace.id,
+    role: options.role,
+    organization_wide: record.workspaceId === null,
+  };
+}
+
+/**
+ * Resolves presented secrets to key records, remembering answers for `ttlMs` so the hot path skips the
+ * database. Across processes that is the bound on staleness: a key revoked anywhere stops working
+ * everywhere within `ttlMs`.
+ */
+export class KeyResolver {
+  private readonly cache = new Map<string, { key: ResolvedKey | null; until: number }>();
+
+  constructor(private readonly store: Store, private readonly ttlMs: number) {}
+
+  async resolve(secret: string, now = Date.now()): Promise<ResolvedKey | null> {
+    const hash = hashSecret(secret);
+    const cached = this.cache.get(hash);
+    if (cached && cached.until > now) return cached.key;
+    const key = await this.store.tenancy.keyBySecretHash(hash);
+    if (this.ttlMs > 0) {
+      if (this.cache.size >= 10_000) this.cache.clear(); // bounded: unknown keys must not grow it forever
+      this.cache.set(hash, { key, until: now + this.ttlMs });
+    }
+    return key;
+  }
+}

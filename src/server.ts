@@ -1,0 +1,56 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Config } from './config.js';
+import { CursorCodec } from './domain/cursor.js';
+import { newId } from './ids.js';
+import { KeyResolver } from './keys.js';
+import { errorHandler, notFoundHandler } from './http/errors.js';
+import { registerPlatformRoutes, type Deps } from './http/route.js';
+import { userProfileRoutes } from './http/routes/user-profiles/index.js';
+import { registerLinkPages } from './portal/links.js';
+import type { Store } from './store/index.js';
+import { createHmac } from 'node:crypto';
+
+/** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
+export const BODY_LIMIT = 1024 * 1024;
+
+/** Link tokens must never reach a log line. */
+function redactUrl(url: string): string {
+  return url.replace(/(enrollment_token=)[^&]*/g, '$1[redacted]').replace(/(\/user-profiles\/enrollment\/)[^/?]*/g, '$1[redacted]');
+}
+
+/** Separate keys per purpose, derived from the one server secret. */
+const deriveKey = (secret: Buffer, purpose: string) => createHmac('sha256', secret).update(purpose).digest();
+
+/** The composition root: configuration + store → a ready Fastify app. */
+export async function buildApp(config: Config, store: Store): Promise<FastifyInstance> {
+  const secret = await store.serverSecret();
+  const deps: Deps = {
+    config,
+    store,
+    keys: new KeyResolver(store, config.keyCacheTtlMs),
+    cursors: new CursorCodec(deriveKey(secret, 'list cursors')),
+    linkKey: deriveKey(secret, 'hosted page links'),
+    now: Date.now,
+  };
+  const app = Fastify({
+    bodyLimit: BODY_LIMIT,
+    genReqId: () => newId('req'),
+    requestIdHeader: false,
+    return503OnClosing: true,
+    logger: {
+      level: config.logLevel,
+      redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+      serializers: {
+        req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }),
+      },
+    },
+  });
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('request-id', request.id);
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler(notFoundHandler);
+  registerPlatformRoutes(app, userProfileRoutes, deps);
+  registerLinkPages(app, deps);
+  return app;
+}

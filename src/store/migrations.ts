@@ -1,0 +1,107 @@
+import type { Sql } from './sql.js';
+
+/**
+ * One migration list for both engines. The SQL is portable; `{{key}}` marks a text column that is
+ * compared or sorted: PostgreSQL gets `COLLATE "C"` there so that both engines order by code point and
+ * answer byte for byte the same (SQLite's BINARY collation already does).
+ *
+ * Every table leads its primary key with the organization, and no id comes from a sequence, so the
+ * tables can be distributed by organization.
+ */
+export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[] = [
+  {
+    id: '0001_tenancy_and_profiles',
+    statements: [
+      `CREATE TABLE settings (
+         key TEXT{{key}} PRIMARY KEY,
+         value TEXT NOT NULL
+       )`,
+      `CREATE TABLE organizations (
+         id TEXT{{key}} PRIMARY KEY,
+         name TEXT{{key}} NOT NULL UNIQUE,
+         created_at BIGINT NOT NULL
+       )`,
+      `CREATE TABLE workspaces (
+         organization_id TEXT{{key}} NOT NULL REFERENCES organizations (id),
+         id TEXT{{key}} NOT NULL,
+         name TEXT{{key}} NOT NULL,
+         is_default INTEGER NOT NULL,
+         created_at BIGINT NOT NULL,
+         PRIMARY KEY (organization_id, id),
+         UNIQUE (organization_id, name)
+       )`,
+      // looked up by the hash of the presented secret: the one global lookup, since the key names its org
+      `CREATE TABLE api_keys (
+         secret_hash TEXT{{key}} PRIMARY KEY,
+         id TEXT{{key}} NOT NULL UNIQUE,
+         organization_id TEXT{{key}} NOT NULL REFERENCES organizations (id),
+         workspace_id TEXT{{key}},
+         role TEXT NOT NULL,
+         hint TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         revoked_at BIGINT
+       )`,
+      `CREATE TABLE user_profiles (
+         organization_id TEXT{{key}} NOT NULL,
+         id TEXT{{key}} NOT NULL,
+         name TEXT,
+         name_key TEXT{{key}},
+         access_type TEXT NOT NULL,
+         internal INTEGER NOT NULL,
+         reference_id TEXT,
+         onboarded_at BIGINT,
+         account_status TEXT,
+         country TEXT,
+         email_hash TEXT,
+         entity_type TEXT,
+         name_hash TEXT,
+         metadata TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         updated_at BIGINT NOT NULL,
+         deleted_at BIGINT,
+         PRIMARY KEY (organization_id, id)
+       )`,
+      // one index per list order; deleted profiles never appear in lists, so they stay out of these
+      `CREATE INDEX user_profiles_by_created ON user_profiles (organization_id, created_at, id) WHERE deleted_at IS NULL`,
+      `CREATE INDEX user_profiles_by_name ON user_profiles (organization_id, name_key, id)
+         WHERE deleted_at IS NULL AND name_key IS NOT NULL`,
+      `CREATE INDEX user_profiles_nameless ON user_profiles (organization_id, id) WHERE deleted_at IS NULL AND name_key IS NULL`,
+      `CREATE TABLE url_tokens (
+         organization_id TEXT{{key}} NOT NULL,
+         token_hash TEXT{{key}} NOT NULL,
+         profile_id TEXT{{key}} NOT NULL,
+         kind TEXT NOT NULL,
+         created_at BIGINT NOT NULL,
+         expires_at BIGINT NOT NULL,
+         PRIMARY KEY (organization_id, token_hash)
+       )`,
+    ],
+  },
+];
+
+const MIGRATION_LOCK = 7_411_029_113; // any constant; names the advisory lock every process takes
+
+function forEngine(sql: Sql, statement: string): string {
+  return statement.replaceAll('{{key}}', sql.engine === 'postgres' ? ' COLLATE "C"' : '');
+}
+
+/**
+ * Applies pending migrations in one transaction. Safe when several processes start at once: SQLite's
+ * `BEGIN IMMEDIATE` and PostgreSQL's transaction-scoped advisory lock let one migrate while the others
+ * wait, then find nothing left to do. Returns the ids it applied.
+ */
+export async function migrate(sql: Sql): Promise<string[]> {
+  return sql.transaction(async (tx) => {
+    if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await tx.run(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`);
+    const done = new Set((await tx.all<{ id: string }>('SELECT id FROM schema_migrations')).map((row) => row.id));
+    const applied: string[] = [];
+    for (const migration of MIGRATIONS) {
+      if (done.has(migration.id)) continue;
+      for (const statement of migration.statements) await tx.run(forEngine(tx, statement));
+      await tx.run('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)', [migration.id, Date.now()]);
+      applied.push(migration.id);
+    }
+    return applied;
+  });
+}

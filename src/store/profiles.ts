@@ -1,0 +1,168 @@
+import type { SortOrder } from '../domain/cursor.js';
+import type { ListPosition } from '../domain/cursor.js';
+import { asciiFold } from '../domain/text.js';
+import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
+import type { Param, Sql } from './sql.js';
+
+interface ProfileRow {
+  organization_id: string;
+  id: string;
+  name: string | null;
+  access_type: AccessType;
+  internal: number;
+  reference_id: string | null;
+  onboarded_at: number | null;
+  account_status: ExternalUserDetails['account_status'];
+  country: string | null;
+  email_hash: string | null;
+  entity_type: ExternalUserDetails['entity_type'];
+  name_hash: string | null;
+  metadata: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const COLUMNS =
+  'organization_id, id, name, access_type, internal, reference_id, onboarded_at, account_status, country, ' +
+  'email_hash, entity_type, name_hash, metadata, created_at, updated_at';
+
+function toProfile(row: ProfileRow): Profile {
+  return {
+    id: row.id,
+    organizationId: row.organization_id,
+    name: row.name,
+    accessType: row.access_type,
+    internal: row.internal === 1,
+    details: {
+      account_status: row.account_status,
+      country: row.country,
+      email_hash: row.email_hash,
+      entity_type: row.entity_type,
+      name_hash: row.name_hash,
+      onboarded_at: row.onboarded_at,
+      reference_id: row.reference_id,
+    },
+    metadata: JSON.parse(row.metadata),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+/** the mutable columns, in the order UPDATE and INSERT bind them */
+function mutableValues(p: Profile): Param[] {
+  const d = p.details;
+  return [
+    p.name, p.name === null ? null : asciiFold(p.name), p.accessType, p.internal ? 1 : 0, d.reference_id, d.onboarded_at,
+    d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata), p.updatedAt,
+  ];
+}
+
+export interface ListQuery {
+  order: SortOrder;
+  orderBy: 'created_at' | 'name';
+  /** the last row of the previous page, if any */
+  after: ListPosition | null;
+  limit: number;
+}
+
+/** User profiles of one organization. Every method takes the organization: there is no other way in. */
+export class ProfileRepository {
+  constructor(private readonly sql: Sql) {}
+
+  async insert(profile: Profile): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO user_profiles (organization_id, id, created_at, name, name_key, access_type, internal, reference_id,
+         onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)],
+    );
+  }
+
+  async find(organizationId: string, id: string): Promise<Profile | null> {
+    const row = await this.sql.get<ProfileRow>(
+      `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL`,
+      [organizationId, id],
+    );
+    return row ? toProfile(row) : null;
+  }
+
+  /**
+   * Read-modify-write of one profile, serialised per profile (a row lock on PostgreSQL, the database
+   * lock on SQLite), so concurrent merges never lose each other's keys. `change` may throw to abort
+   * with nothing written, or return the profile unchanged to write nothing.
+   */
+  async update(organizationId: string, id: string, change: (current: Profile) => Profile): Promise<Profile | null> {
+    return this.sql.transaction(async (tx) => {
+      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      const row = await tx.get<ProfileRow>(
+        `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL${lock}`,
+        [organizationId, id],
+      );
+      if (!row) return null;
+      const current = toProfile(row);
+      const next = change(current);
+      if (next === current) return current;
+      await tx.run(
+        `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
+           account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?, updated_at = ?
+         WHERE organization_id = ? AND id = ?`,
+        [...mutableValues(next), organizationId, id],
+      );
+      return next;
+    });
+  }
+
+  /** Marks a profile deleted; false when there was no live profile with that id. */
+  async delete(organizationId: string, id: string, now: number): Promise<boolean> {
+    const changed = await this.sql.run(
+      'UPDATE user_profiles SET deleted_at = ? WHERE organization_id = ? AND id = ? AND deleted_at IS NULL',
+      [now, organizationId, id],
+    );
+    return changed === 1;
+  }
+
+  /**
+   * One page in keyset order (never OFFSET), plus one row more than asked when there is a next page.
+   * Name order is two index ranges: named profiles by (folded name, id), then nameless ones by id, which
+   * puts nameless profiles last in both directions.
+   */
+  async list(organizationId: string, query: ListQuery): Promise<Profile[]> {
+    const want = query.limit + 1;
+    const cmp = query.order === 'asc' ? '>' : '<';
+    const dir = query.order === 'asc' ? 'ASC' : 'DESC';
+    const live = 'organization_id = ? AND deleted_at IS NULL';
+    const after = query.after;
+    if (query.orderBy === 'created_at') {
+      const where = after?.by === 'created_at' ? ` AND (created_at, id) ${cmp} (?, ?)` : '';
+      const params: Param[] = after?.by === 'created_at' ? [organizationId, after.createdAt, after.id, want] : [organizationId, want];
+      const rows = await this.sql.all<ProfileRow>(
+        `SELECT ${COLUMNS} FROM user_profiles WHERE ${live}${where} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`,
+        params,
+      );
+      return rows.map(toProfile);
+    }
+    const rows: ProfileRow[] = [];
+    const inNamelessPart = after?.by === 'name' && after.name === null;
+    if (!inNamelessPart) {
+      const named = after?.by === 'name' && after.name !== null;
+      rows.push(
+        ...(await this.sql.all<ProfileRow>(
+          `SELECT ${COLUMNS} FROM user_profiles WHERE ${live} AND name_key IS NOT NULL${named ? ` AND (name_key, id) ${cmp} (?, ?)` : ''}
+           ORDER BY name_key ${dir}, id ${dir} LIMIT ?`,
+          named ? [organizationId, (after as { name: string }).name, after!.id, want] : [organizationId, want],
+        )),
+      );
+    }
+    if (rows.length < want) {
+      const fromId = inNamelessPart ? after.id : null;
+      rows.push(
+        ...(await this.sql.all<ProfileRow>(
+          `SELECT ${COLUMNS} FROM user_profiles WHERE ${live} AND name_key IS NULL${fromId ? ` AND id ${cmp} ?` : ''}
+           ORDER BY id ${dir} LIMIT ?`,
+          fromId ? [organizationId, fromId, want - rows.length] : [organizationId, want - rows.length],
+        )),
+      );
+    }
+    return rows.map(toProfile);
+  }
+}

@@ -1,0 +1,164 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
+
+export type Engine = 'sqlite' | 'postgres';
+export type Param = string | number | null;
+
+/**
+ * The one seam between the repositories and a database engine. SQL is written once, portable between
+ * SQLite and PostgreSQL, with `?` placeholders; each engine adapts it (PostgreSQL gets `$1…`).
+ */
+export interface Sql {
+  readonly engine: Engine;
+  all<Row>(sql: string, params?: readonly Param[]): Promise<Row[]>;
+  get<Row>(sql: string, params?: readonly Param[]): Promise<Row | undefined>;
+  /** runs a statement; resolves to the number of rows it changed */
+  run(sql: string, params?: readonly Param[]): Promise<number>;
+  /** runs `work` in one transaction, serialised with every other transaction that touches the same rows */
+  transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------- SQLite
+
+/**
+ * better-sqlite3 is synchronous and holds one connection, so a transaction that awaits between its
+ * statements must keep every other statement out until it ends: an in-process lock does that.
+ * Statements are prepared once and reused (the hot path is a point select).
+ */
+export class SqliteSql implements Sql {
+  readonly engine = 'sqlite' as const;
+  private readonly statements = new Map<string, Database.Statement>();
+  private lock: Promise<void> | null = null;
+  private readonly inside: Sql;
+
+  constructor(readonly db: Database.Database) {
+    const direct = (sqlText: string) => this.prepare(sqlText);
+    this.inside = {
+      engine: 'sqlite',
+      all: async (sqlText, params = []) => direct(sqlText).all(...params) as never,
+      get: async (sqlText, params = []) => direct(sqlText).get(...params) as never,
+      run: async (sqlText, params = []) => direct(sqlText).run(...params).changes,
+      transaction: () => Promise.reject(new Error('nested transactions are not supported')),
+      close: () => Promise.reject(new Error('cannot close inside a transaction')),
+    };
+  }
+
+  static open(path: string, options: { synchronous: 'FULL' | 'NORMAL' }): SqliteSql {
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous}`);
+    db.pragma('busy_timeout = 5000');
+    db.pragma('foreign_keys = ON');
+    return new SqliteSql(db);
+  }
+
+  prepare(sqlText: string): Database.Statement {
+    let statement = this.statements.get(sqlText);
+    if (!statement) {
+      statement = this.db.prepare(sqlText);
+      this.statements.set(sqlText, statement);
+    }
+    return statement;
+  }
+
+  private async unlocked(): Promise<void> {
+    while (this.lock) await this.lock;
+  }
+
+  async all<Row>(sqlText: string, params: readonly Param[] = []): Promise<Row[]> {
+    if (this.lock) await this.unlocked();
+    return this.prepare(sqlText).all(...params) as Row[];
+  }
+
+  async get<Row>(sqlText: string, params: readonly Param[] = []): Promise<Row | undefined> {
+    if (this.lock) await this.unlocked();
+    return this.prepare(sqlText).get(...params) as Row | undefined;
+  }
+
+  async run(sqlText: string, params: readonly Param[] = []): Promise<number> {
+    if (this.lock) await this.unlocked();
+    return this.prepare(sqlText).run(...params).changes;
+  }
+
+  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+    await this.unlocked();
+    let release!: () => void;
+    this.lock = new Promise((resolve) => (release = resolve));
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      const result = await work(this.inside);
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.lock = null;
+      release();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.unlocked();
+    this.db.close();
+  }
+}
+
+// ------------------------------------------------------------------------------------------ PostgreSQL
+
+const INT8_OID = 20;
+/** BIGINT columns hold epoch milliseconds, well inside Number's exact range. */
+const types = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+const numbered = new Map<string, string>();
+/** `?` → `$1, $2, …` (our SQL never has a `?` inside a literal). */
+function toPostgres(sqlText: string): string {
+  let text = numbered.get(sqlText);
+  if (text === undefined) {
+    let n = 0;
+    text = sqlText.replace(/\?/g, () => `$${++n}`);
+    numbered.set(sqlText, text);
+  }
+  return text;
+}
+
+type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
+
+function postgresExecutor(client: Queryable, transaction: Sql['transaction'], close: Sql['close']): Sql {
+  const query = async (sqlText: string, params: readonly Param[]) =>
+    client.query({ text: toPostgres(sqlText), values: params as Param[] });
+  return {
+    engine: 'postgres',
+    all: async (sqlText, params = []) => (await query(sqlText, params)).rows,
+    get: async (sqlText, params = []) => (await query(sqlText, params)).rows[0],
+    run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
+    transaction,
+    close,
+  };
+}
+
+export function openPostgres(connectionString: string, options: { poolSize: number }): Sql {
+  const pool = new pg.Pool({ connectionString, max: options.poolSize, types });
+  // an idle client losing its connection must not crash the process; the next query reconnects
+  pool.on('error', () => {});
+  const transaction = async <T>(work: (tx: Sql) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const nested = () => Promise.reject(new Error('nested transactions are not supported'));
+      const result = await work(postgresExecutor(client, nested, nested));
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+  return postgresExecutor(pool, transaction, () => pool.end());
+}

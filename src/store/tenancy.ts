@@ -1,0 +1,113 @@
+import { newId } from '../ids.js';
+import type { Sql } from './sql.js';
+
+export type KeyRole = 'platform' | 'admin' | 'operator';
+
+export interface Organization { id: string; name: string; createdAt: number }
+export interface Workspace { id: string; organizationId: string; name: string; isDefault: boolean }
+export interface ApiKeyRecord {
+  id: string;
+  organizationId: string;
+  /** null: an organization-wide key, which may act for any of the organization's workspaces */
+  workspaceId: string | null;
+  role: KeyRole;
+  hint: string;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+/** A key as a request sees it: with its organization's default workspace, so no second lookup is needed. */
+export interface ResolvedKey extends ApiKeyRecord {
+  defaultWorkspaceId: string;
+}
+
+interface KeyRow {
+  id: string; organization_id: string; workspace_id: string | null; role: KeyRole; hint: string; created_at: number; revoked_at: number | null;
+}
+const toKey = (row: KeyRow): ApiKeyRecord => ({
+  id: row.id, organizationId: row.organization_id, workspaceId: row.workspace_id, role: row.role, hint: row.hint,
+  createdAt: row.created_at, revokedAt: row.revoked_at,
+});
+const KEY_COLUMNS = 'id, organization_id, workspace_id, role, hint, created_at, revoked_at';
+
+interface WorkspaceRow { id: string; organization_id: string; name: string; is_default: number }
+const toWorkspace = (row: WorkspaceRow): Workspace => ({
+  id: row.id, organizationId: row.organization_id, name: row.name, isDefault: row.is_default === 1,
+});
+
+export const DEFAULT_WORKSPACE_NAME = 'Default';
+
+/** Organizations, their workspaces and API keys (stored only as hashes of their secrets). */
+export class TenancyRepository {
+  constructor(private readonly sql: Sql) {}
+
+  async organizationByName(name: string): Promise<Organization | null> {
+    const row = await this.sql.get<{ id: string; name: string; created_at: number }>(
+      'SELECT id, name, created_at FROM organizations WHERE name = ?', [name]);
+    return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
+  }
+
+  /** Finds or creates the organization and its default workspace, in one transaction. */
+  async ensureOrganization(name: string, now: number): Promise<{ organization: Organization; created: boolean }> {
+    return this.sql.transaction(async (tx) => {
+      const inserted = await tx.run(
+        'INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING',
+        [newId('org', now), name, now]);
+      const row = (await tx.get<{ id: string; name: string; created_at: number }>(
+        'SELECT id, name, created_at FROM organizations WHERE name = ?', [name]))!;
+      if (inserted === 1) {
+        await tx.run('INSERT INTO workspaces (organization_id, id, name, is_default, created_at) VALUES (?, ?, ?, 1, ?)',
+          [row.id, newId('wrkspc', now), DEFAULT_WORKSPACE_NAME, now]);
+      }
+      return { organization: { id: row.id, name: row.name, createdAt: row.created_at }, created: inserted === 1 };
+    });
+  }
+
+  async ensureWorkspace(organizationId: string, name: string, now: number): Promise<Workspace> {
+    await this.sql.run(
+      'INSERT INTO workspaces (organization_id, id, name, is_default, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (organization_id, name) DO NOTHING',
+      [organizationId, newId('wrkspc', now), name, now]);
+    return toWorkspace((await this.sql.get<WorkspaceRow>(
+      'SELECT id, organization_id, name, is_default FROM workspaces WHERE organization_id = ? AND name = ?', [organizationId, name]))!);
+  }
+
+  async defaultWorkspace(organizationId: string): Promise<Workspace> {
+    return toWorkspace((await this.sql.get<WorkspaceRow>(
+      'SELECT id, organization_id, name, is_default FROM workspaces WHERE organization_id = ? AND is_default = 1', [organizationId]))!);
+  }
+
+  async workspace(organizationId: string, id: string): Promise<Workspace | null> {
+    const row = await this.sql.get<WorkspaceRow>(
+      'SELECT id, organization_id, name, is_default FROM workspaces WHERE organization_id = ? AND id = ?', [organizationId, id]);
+    return row ? toWorkspace(row) : null;
+  }
+
+  async insertKey(key: ApiKeyRecord, secretHash: string): Promise<void> {
+    await this.sql.run(
+      `INSERT INTO api_keys (secret_hash, id, organization_id, workspace_id, role, hint, created_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
+      [secretHash, key.id, key.organizationId, key.workspaceId, key.role, key.hint, key.createdAt]);
+  }
+
+  async keyBySecretHash(secretHash: string): Promise<ResolvedKey | null> {
+    const row = await this.sql.get<KeyRow & { default_workspace_id: string }>(
+      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at, w.id AS default_workspace_id
+       FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
+       WHERE k.secret_hash = ?`,
+      [secretHash]);
+    return row ? { ...toKey(row), defaultWorkspaceId: row.default_workspace_id } : null;
+  }
+
+  /** Keys of one organization, or of every organization for the operator's CLI (never on a request path). */
+  async listKeys(organizationId: string | null): Promise<ApiKeyRecord[]> {
+    const rows = organizationId
+      ? await this.sql.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE organization_id = ? ORDER BY created_at, id`, [organizationId])
+      : await this.sql.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY organization_id, created_at, id`);
+    return rows.map(toKey);
+  }
+
+  /** Revokes a key by id; false when no unrevoked key has that id. */
+  async revokeKey(id: string, now: number): Promise<boolean> {
+    return (await this.sql.run('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [now, id])) === 1;
+  }
+}
