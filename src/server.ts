@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { CursorCodec } from './domain/cursor.js';
@@ -8,7 +9,6 @@ import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerLinkPages } from './portal/links.js';
 import type { Store } from './store/index.js';
-import { createHmac } from 'node:crypto';
 
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -22,7 +22,7 @@ function redactUrl(url: string): string {
 const deriveKey = (secret: Buffer, purpose: string) => createHmac('sha256', secret).update(purpose).digest();
 
 /** The composition root: configuration + store → a ready Fastify app. */
-export async function buildApp(config: Config, store: Store): Promise<FastifyInstance> {
+export async function buildApp(config: Config, store: Store, options: { now?: () => number } = {}): Promise<FastifyInstance> {
   const secret = await store.serverSecret();
   const deps: Deps = {
     config,
@@ -30,7 +30,7 @@ export async function buildApp(config: Config, store: Store): Promise<FastifyIns
     keys: new KeyResolver(store, config.keyCacheTtlMs),
     cursors: new CursorCodec(deriveKey(secret, 'list cursors')),
     linkKey: deriveKey(secret, 'hosted page links'),
-    now: Date.now,
+    now: options.now ?? Date.now,
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,

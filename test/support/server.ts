@@ -1,0 +1,118 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import Anthropic from '@anthropic-ai/sdk';
+import Anthropic0107 from 'sdk0107';
+import { loadConfig } from '../../src/config.ts';
+import { mintKey, type MintedKey } from '../../src/keys.ts';
+import { buildApp } from '../../src/server.ts';
+import { openStore, type Store } from '../../src/store/index.ts';
+import type { KeyRole } from '../../src/store/tenancy.ts';
+import type { Engine } from './engines.ts';
+
+/** A clock the test moves by hand; it starts at the real time. */
+export class TestClock {
+  private offset = 0;
+  now = () => Date.now() + this.offset;
+  advance(ms: number) {
+    this.offset += ms;
+  }
+}
+
+/** A real uprof server listening on a loopback port, in this process, on a fresh database. */
+export interface TestServer {
+  engine: Engine['name'];
+  baseURL: string;
+  store: Store;
+  app: FastifyInstance;
+  clock: TestClock;
+  /** a key for a new, isolated organization (unless `organization` names one) */
+  newKey(options?: { organization?: string; workspace?: string; role?: KeyRole }): Promise<MintedKey>;
+  close(): Promise<void>;
+}
+
+let organizations = 0;
+
+export async function startServer(engine: Engine, env: Record<string, string> = {}): Promise<TestServer> {
+  const database = await engine.createDatabase();
+  const config = loadConfig({ DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'silent', KEY_CACHE_TTL_MS: '0', ...env });
+  const store = await openStore({ databaseUrl: config.databaseUrl, sqliteSynchronous: 'NORMAL' });
+  const clock = new TestClock();
+  const app = await buildApp(config, store, { now: clock.now });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  // links must point at this very server
+  config.publicUrl = baseURL;
+  return {
+    engine: engine.name,
+    baseURL,
+    store,
+    app,
+    clock,
+    newKey: (options = {}) =>
+      mintKey(store, {
+        organization: options.organization ?? `org-${process.pid}-${++organizations}-${Date.now()}`,
+        workspace: options.workspace,
+        role: options.role ?? 'platform',
+      }),
+    async close() {
+      await app.close();
+      await store.close();
+      await database.drop();
+    },
+  };
+}
+
+/** The current official SDK (speaks GA and the beta surface with `user-profiles-2026-08-18` by default). */
+export function currentSdk(server: TestServer, apiKey: string, options: { workspaceId?: string } = {}) {
+  return new Anthropic({
+    apiKey,
+    baseURL: server.baseURL,
+    maxRetries: 0,
+    ...(options.workspaceId ? { defaultHeaders: { 'anthropic-workspace-id': options.workspaceId } } : {}),
+  });
+}
+
+/** SDK 0.107.0: `user-profiles-2026-03-24`, `x-api-key`, `anthropic-version: 2023-06-01`, `?beta=true`. */
+export function oldSdk(server: TestServer, apiKey: string) {
+  return new Anthropic0107({ apiKey, baseURL: server.baseURL, maxRetries: 0 });
+}
+
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** the parsed body, or undefined when it is not JSON */
+  json: any;
+}
+
+/**
+ * A plain HTTP call, for headers and envelopes. `key` is sent as x-api-key; `anthropic-version` defaults to
+ * 2023-06-01 unless `headers` sets it (pass `null` to omit a header).
+ */
+export async function call(
+  server: TestServer,
+  method: string,
+  path: string,
+  options: { key?: string; headers?: Record<string, string | null>; body?: unknown; rawBody?: string } = {},
+): Promise<RawResponse> {
+  const headers: Record<string, string> = { 'anthropic-version': '2023-06-01' };
+  if (options.key) headers['x-api-key'] = options.key;
+  if (options.body !== undefined || options.rawBody !== undefined) headers['content-type'] = 'application/json';
+  for (const [name, value] of Object.entries(options.headers ?? {})) {
+    if (value === null) delete headers[name];
+    else headers[name] = value;
+  }
+  const response = await fetch(server.baseURL + path, {
+    method,
+    headers,
+    body: options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body)),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: response.status, headers: response.headers, text, json };
+}
