@@ -30,6 +30,7 @@ export class SqliteSql implements Sql {
   readonly engine = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
   private lock: Promise<void> | null = null;
+  private queue: { statement: Database.Statement; params: readonly Param[]; resolve(changes: number): void; reject(error: unknown): void }[] = [];
   private readonly inside: Sql;
 
   constructor(readonly db: Database.Database) {
@@ -76,9 +77,48 @@ export class SqliteSql implements Sql {
     return this.prepare(sqlText).get(...params) as Row | undefined;
   }
 
-  async run(sqlText: string, params: readonly Param[] = []): Promise<number> {
-    if (this.lock) await this.unlocked();
-    return this.prepare(sqlText).run(...params).changes;
+  /**
+   * Group commit: statements run outside a transaction are queued and committed together at the end of
+   * the current turn of the event loop, one fsync for the batch. Each resolves only after its batch has
+   * committed, so an acknowledged write is a durable write; each runs under its own savepoint, so one
+   * failing statement does not take the others down.
+   */
+  run(sqlText: string, params: readonly Param[] = []): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ statement: this.prepare(sqlText), params, resolve, reject });
+      if (this.queue.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    await this.unlocked();
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    const outcomes: ({ changes: number } | { error: unknown })[] = [];
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      for (const write of batch) {
+        this.db.exec('SAVEPOINT write');
+        try {
+          outcomes.push({ changes: write.statement.run(...write.params).changes });
+          this.db.exec('RELEASE write');
+        } catch (error) {
+          this.db.exec('ROLLBACK TO write; RELEASE write');
+          outcomes.push({ error });
+        }
+      }
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const write of batch) write.reject(error);
+      return;
+    }
+    batch.forEach((write, i) => {
+      const outcome = outcomes[i];
+      if ('error' in outcome) write.reject(outcome.error);
+      else write.resolve(outcome.changes);
+    });
   }
 
   async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
@@ -101,6 +141,7 @@ export class SqliteSql implements Sql {
 
   async close(): Promise<void> {
     await this.unlocked();
+    if (this.queue.length > 0) await this.flush();
     this.db.close();
   }
 }
