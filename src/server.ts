@@ -4,7 +4,8 @@ import type { Config } from './config.js';
 import { CursorCodec } from './domain/cursor.js';
 import { newId } from './ids.js';
 import { KeyResolver } from './keys.js';
-import { errorHandler, notFoundHandler } from './http/errors.js';
+import { notFound } from './errors.js';
+import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerLinkPages } from './portal/links.js';
@@ -37,6 +38,14 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
     genReqId: () => newId('req'),
     requestIdHeader: false,
     return503OnClosing: true,
+    // link tokens travel in the path of enrollment URLs (~170 characters)
+    routerOptions: { maxParamLength: 2048 },
+    // a path the router refuses (bad percent-encoding, an over-long segment) names nothing that exists:
+    // 404 in our envelope, like any malformed id (decision 22)
+    frameworkErrors: (_error, _request, reply) => {
+      reply.header('request-id', reply.request.id);
+      return sendError(reply, notFound('Not found.'));
+    },
     logger: {
       level: config.logLevel,
       redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],

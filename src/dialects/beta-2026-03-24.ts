@@ -1,5 +1,6 @@
+import { renderTrustGrants } from '../domain/programs.js';
 import { relationshipOf } from '../domain/profile.js';
-import { commonFields, renderTrustGrants, type Dialect } from './dialect.js';
+import { commonFields, type Dialect } from './dialect.js';
 import { readExternalId, readMetadataField, readName, readRelationship } from './fields.js';
 
 /** The original beta: `relationship` and `external_id`. */
@@ -13,7 +14,7 @@ export const beta20260324: Dialect = {
       relationship: relationshipOf(profile),
       external_id: profile.details.reference_id,
       metadata,
-      trust_grants: renderTrustGrants(profile),
+      trust_grants: renderTrustGrants(profile.cyber),
       created_at, updated_at,
     };
   },

@@ -1,5 +1,6 @@
+import { renderTrustGrants } from '../domain/programs.js';
 import { formatTimestamp } from '../domain/time.js';
-import { commonFields, renderTrustGrants, type Dialect } from './dialect.js';
+import { commonFields, type Dialect } from './dialect.js';
 import { readAccessType, readExternalId, readMetadataField, readName, readOnboardedAt } from './fields.js';
 
 /** `access_type` replaces `relationship`; `external_id` stays; `external_user_onboarded_at` appears. */
@@ -21,7 +22,7 @@ export const beta20260818: Dialect = {
       external_id: profile.details.reference_id,
       external_user_onboarded_at: onboardedAt === null ? null : formatTimestamp(onboardedAt),
       metadata,
-      trust_grants: renderTrustGrants(profile),
+      trust_grants: renderTrustGrants(profile.cyber),
       created_at, updated_at,
     };
   },

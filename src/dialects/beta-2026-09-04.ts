@@ -1,4 +1,5 @@
-import { commonFields, renderDetails, renderTrustGrants, type Dialect } from './dialect.js';
+import { renderTrustGrants } from '../domain/programs.js';
+import { commonFields, renderDetails, type Dialect } from './dialect.js';
 import { readAccessType, readExternalUserDetails, readMetadataField, readName } from './fields.js';
 
 /** `external_user_details` replaces the legacy `external_id` / `external_user_onboarded_at`. */
@@ -12,7 +13,7 @@ export const beta20260904: Dialect = {
       access_type: profile.accessType,
       external_user_details: renderDetails(profile),
       metadata,
-      trust_grants: renderTrustGrants(profile),
+      trust_grants: renderTrustGrants(profile.cyber),
       created_at, updated_at,
     };
   },

@@ -15,7 +15,8 @@ export interface Dialect {
   /** the `anthropic-beta` value, or `null` for the GA surface */
   readonly beta: string | null;
   readonly fields: Readonly<Record<string, FieldReader>>;
-  render(profile: Profile, view: View): Record<string, unknown>;
+  /** `now` decides which enforcement actions have lapsed (expiry is evaluated at read time) */
+  render(profile: Profile, view: View, now: number): Record<string, unknown>;
 }
 
 export function describeDialect(dialect: Dialect): string {
@@ -29,12 +30,13 @@ export function readProfileBody(dialect: Dialect, body: unknown, mode: Mode, now
   }
   const change: ProfileChange = {};
   for (const [field, value] of Object.entries(body)) {
-    const reader = dialect.fields[field];
+    // own properties only: `constructor` or `toString` must not find Object.prototype's
+    const reader = Object.hasOwn(dialect.fields, field) ? dialect.fields[field] : undefined;
     if (reader) {
       reader(value, change, mode, now);
       continue;
     }
-    const home = FIELD_HOMES[field];
+    const home = Object.hasOwn(FIELD_HOMES, field) ? FIELD_HOMES[field] : undefined;
     throw invalidRequest(
       home
         ? `${field}: not accepted under ${describeDialect(dialect)}; it is accepted under ${home}.`
@@ -67,9 +69,4 @@ export function renderDetails(profile: Profile) {
     onboarded_at: d.onboarded_at === null ? null : formatTimestamp(d.onboarded_at),
     reference_id: d.reference_id,
   };
-}
-
-/** Beta `trust_grants`: keyed by grant name. Programs arrive with the programs issue; until then none. */
-export function renderTrustGrants(_profile: Profile): Record<string, { status: string }> {
-  return {};
 }

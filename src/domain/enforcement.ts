@@ -1,13 +1,73 @@
-import type { Profile } from './profile.js';
-
+/**
+ * Enforcement actions on a profile (P2 §1.4–1.5, decisions 25, 29) and the GA status derived from them.
+ */
 export const ENFORCEMENT_STATUSES = ['unrestricted', 'pending', 'restricted', 'banned'] as const;
 export type EnforcementStatus = (typeof ENFORCEMENT_STATUSES)[number];
 
-/**
- * The GA `enforcement_status` of a profile (P2 §1.4). Enforcement actions are not stored yet, so every
- * profile has no open action and reads `unrestricted`; the derivation over open actions replaces this
- * when actions exist.
- */
-export function enforcementStatusOf(_profile: Profile): EnforcementStatus {
-  return 'unrestricted';
+export const ACTION_TYPES = ['restriction', 'ban'] as const;
+export type ActionType = (typeof ACTION_TYPES)[number];
+
+export const ACTION_REASONS = [
+  'unsupported_region', 'fraud_or_abuse', 'high_harm', 'usage_policy_violation', 'account_compromise', 'unspecified',
+] as const;
+export type ActionReason = (typeof ACTION_REASONS)[number];
+
+export interface EnforcementAction {
+  id: string;
+  type: ActionType;
+  reason: ActionReason;
+  /** hidden: whether an identity check can clear it (only restrictions) */
+  clearable: boolean;
+  /** hidden: whether the end customer has submitted the identity check and it awaits review */
+  checkSubmitted: boolean;
+  openedAt: number;
+  /** a restriction lapses on its own at this time; always null for bans and account_compromise */
+  expiresAt: number | null;
 }
+
+/** Open = not lapsed. Resolved actions leave the profile, so everything stored is open unless expired. */
+export const isOpen = (action: EnforcementAction, now: number) => action.expiresAt === null || action.expiresAt > now;
+
+export const openActions = (actions: readonly EnforcementAction[], now: number) => actions.filter((a) => isOpen(a, now));
+
+/** The wire `action`: `verify` while the end customer can clear it now, else null (including during review). */
+export const nextStep = (action: EnforcementAction): 'verify' | null =>
+  action.type === 'restriction' && action.clearable && !action.checkSubmitted ? 'verify' : null;
+
+/** The four rules, in order, first match wins (P2 §1.4). */
+export function enforcementStatus(actions: readonly EnforcementAction[], now: number): EnforcementStatus {
+  const open = openActions(actions, now);
+  if (open.some((a) => a.type === 'ban')) return 'banned';
+  const checkInReview = open.some((a) => a.type === 'restriction' && a.clearable && a.checkSubmitted);
+  if (checkInReview && !open.some((a) => a.reason === 'account_compromise')) return 'pending';
+  return open.length > 0 ? 'restricted' : 'unrestricted';
+}
+
+/**
+ * A new action, with the contract's forced fields: bans are never clearable and never expire;
+ * `account_compromise` never expires.
+ */
+export function newAction(
+  input: { id: string; type: ActionType; reason: ActionReason; clearable: boolean; expiresAt: number | null },
+  now: number,
+): EnforcementAction {
+  const ban = input.type === 'ban';
+  return {
+    id: input.id,
+    type: input.type,
+    reason: input.reason,
+    clearable: !ban && input.clearable,
+    checkSubmitted: false,
+    openedAt: now,
+    expiresAt: ban || input.reason === 'account_compromise' ? null : input.expiresAt,
+  };
+}
+
+/** Open actions oldest first, as the wire lists them (decision 29). */
+export function sortedOpenActions(actions: readonly EnforcementAction[], now: number): EnforcementAction[] {
+  return openActions(actions, now).sort((x, y) => x.openedAt - y.openedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+}
+
+/** Restrictions the end customer can clear right now with an identity check. */
+export const verifiable = (actions: readonly EnforcementAction[], now: number) =>
+  openActions(actions, now).filter((a) => nextStep(a) === 'verify');

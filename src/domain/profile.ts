@@ -1,4 +1,6 @@
+import type { EnforcementAction } from './enforcement.js';
 import { mergeMetadata, sameMetadata } from './metadata.js';
+import type { CyberProgram, EfsProgram } from './programs.js';
 
 /**
  * The canonical user profile. Every dialect reads requests into a ProfileChange and renders a Profile;
@@ -42,6 +44,11 @@ export interface Profile {
   internal: boolean;
   details: ExternalUserDetails;
   metadata: Record<string, string>;
+  /** decided by the provider; null while the profile has no status in the program */
+  cyber: CyberProgram | null;
+  efs: EfsProgram | null;
+  /** enforcement actions not yet resolved (some may have lapsed: see isOpen) */
+  actions: EnforcementAction[];
   createdAt: number;
   updatedAt: number;
 }
@@ -86,6 +93,9 @@ export function newProfile(change: ProfileChange, id: string, organizationId: st
     ...kind,
     details: { ...emptyDetails(), ...withoutNulls(change.details ?? {}) },
     metadata: change.metadata ?? {},
+    cyber: null,
+    efs: null,
+    actions: [],
     createdAt: now,
     updatedAt: now,
   };

@@ -32,7 +32,8 @@ export function readTimestamp(field: string, value: unknown, now: number): numbe
   if (invalid) throw invalidRequest(`${field}: ${JSON.stringify(value)} is not a valid date and time.`);
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
-  date.setUTCHours(hour, minute, second, fraction ? Math.floor(Number(`0${fraction}`) * 1000) : 0);
+  // the first three digits, as text: parsing the whole fraction as a number would round it up
+  date.setUTCHours(hour, minute, second, fraction ? Number(fraction.slice(1, 4).padEnd(3, '0')) : 0);
   const offsetMs = sign ? (sign === '-' ? -1 : 1) * (Number(offH) * 60 + Number(offM)) * 60_000 : 0;
   const ms = date.getTime() - offsetMs;
   if (ms > now + MAX_FUTURE_SKEW_MS) throw invalidRequest(`${field}: must not be more than 1 minute in the future.`);

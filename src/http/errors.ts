@@ -13,6 +13,9 @@ function fromFramework(error: FastifyError): ApiError | null {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return invalidRequest('Content-Length does not match the body.');
   }
+  if (error instanceof SyntaxError && /forbidden prototype property|constructor/.test(error.message)) {
+    return invalidRequest('The request body must not contain "__proto__" keys or "constructor.prototype" objects.');
+  }
   if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return invalidRequest('The request body is not valid JSON.');
   }

@@ -38,8 +38,9 @@ function singleHeader(request: FastifyRequest, name: string): string | undefined
 }
 
 /**
- * The checks every platform route runs, in order: a live platform key (401), `anthropic-version`
- * (decision 4), the workspace the key acts for (decision 6, echoed back), and the dialect (decisions 1–3).
+ * The checks every platform route runs, in order: a live platform key (401), the workspace the key acts
+ * for (decision 6; echoed on every later answer, refusals included), `anthropic-version` (decision 4), and
+ * the dialect (decisions 1–3).
  */
 export async function admitPlatformRequest(
   request: FastifyRequest,
@@ -54,14 +55,14 @@ export async function admitPlatformRequest(
   if (key.role === 'operator') throw notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`);
   if (key.role === 'admin') throw permissionDenied('Admin API keys cannot call the User Profiles API; use an API key.');
 
+  const workspaceId = await effectiveWorkspace(deps.store, key, singleHeader(request, 'anthropic-workspace-id'));
+  reply.header('anthropic-workspace-id', workspaceId);
+
   const version = singleHeader(request, 'anthropic-version');
   if (version === undefined) throw invalidRequest('anthropic-version: header is required.');
   if (!ANTHROPIC_VERSIONS.includes(version.trim())) {
     throw invalidRequest(`anthropic-version: ${JSON.stringify(version)} is not a supported version (${ANTHROPIC_VERSIONS.join(', ')}).`);
   }
-
-  const workspaceId = await effectiveWorkspace(deps.store, key, singleHeader(request, 'anthropic-workspace-id'));
-  reply.header('anthropic-workspace-id', workspaceId);
 
   return {
     principal: { organizationId: key.organizationId, workspaceId, keyId: key.id, role: key.role },

@@ -5,7 +5,8 @@ import { notFound, profileNotFound } from '../errors.js';
 import { isWellFormedId } from '../ids.js';
 import type { KeyResolver } from '../keys.js';
 import type { Store } from '../store/index.js';
-import { admitPlatformRequest, type PlatformRequest } from './platform.js';
+import type { Actor } from '../domain/history.js';
+import { admitPlatformRequest, type PlatformRequest, type Principal } from './platform.js';
 
 /** Everything a route may use; built once by the composition root. */
 export interface Deps {
@@ -48,6 +49,9 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
     });
   }
 }
+
+/** History records platform changes under the key that made them. */
+export const actorOf = (principal: Principal): Actor => ({ type: 'platform', id: principal.keyId });
 
 /** The `user_profile_id` path parameter; an id we could never have minted is simply not found (decision 22). */
 export function profileIdParam(request: FastifyRequest): string {

@@ -77,6 +77,27 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
        )`,
     ],
   },
+  {
+    id: '0002_programs_enforcement_history',
+    statements: [
+      // programs and open enforcement actions live in the profile row: one read renders a profile, and the
+      // row lock that serialises updates covers them too
+      `ALTER TABLE user_profiles ADD COLUMN cyber TEXT`,
+      `ALTER TABLE user_profiles ADD COLUMN efs TEXT`,
+      `ALTER TABLE user_profiles ADD COLUMN enforcement TEXT NOT NULL DEFAULT '[]'`,
+      `CREATE TABLE profile_history (
+         organization_id TEXT{{key}} NOT NULL,
+         profile_id TEXT{{key}} NOT NULL,
+         id TEXT{{key}} NOT NULL,
+         at BIGINT NOT NULL,
+         actor_type TEXT NOT NULL,
+         actor_id TEXT,
+         event TEXT NOT NULL,
+         detail TEXT NOT NULL,
+         PRIMARY KEY (organization_id, profile_id, id)
+       )`,
+    ],
+  },
 ];
 
 const MIGRATION_LOCK = 7_411_029_113; // any constant; names the advisory lock every process takes

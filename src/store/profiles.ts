@@ -2,7 +2,9 @@ import type { SortOrder } from '../domain/cursor.js';
 import type { ListPosition } from '../domain/cursor.js';
 import { asciiFold } from '../domain/text.js';
 import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
-import type { Param, Sql } from './sql.js';
+import { describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
+import { newId } from '../ids.js';
+import type { Param, Sql, Statement } from './sql.js';
 
 interface ProfileRow {
   organization_id: string;
@@ -18,13 +20,16 @@ interface ProfileRow {
   entity_type: ExternalUserDetails['entity_type'];
   name_hash: string | null;
   metadata: string;
+  cyber: string | null;
+  efs: string | null;
+  enforcement: string;
   created_at: number;
   updated_at: number;
 }
 
 const COLUMNS =
   'organization_id, id, name, access_type, internal, reference_id, onboarded_at, account_status, country, ' +
-  'email_hash, entity_type, name_hash, metadata, created_at, updated_at';
+  'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, created_at, updated_at';
 
 function toProfile(row: ProfileRow): Profile {
   return {
@@ -43,6 +48,9 @@ function toProfile(row: ProfileRow): Profile {
       reference_id: row.reference_id,
     },
     metadata: JSON.parse(row.metadata),
+    cyber: row.cyber === null ? null : JSON.parse(row.cyber),
+    efs: row.efs === null ? null : JSON.parse(row.efs),
+    actions: JSON.parse(row.enforcement),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
@@ -53,7 +61,9 @@ function mutableValues(p: Profile): Param[] {
   const d = p.details;
   return [
     p.name, p.name === null ? null : asciiFold(p.name), p.accessType, p.internal ? 1 : 0, d.reference_id, d.onboarded_at,
-    d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata), p.updatedAt,
+    d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata),
+    p.cyber === null ? null : JSON.stringify(p.cyber), p.efs === null ? null : JSON.stringify(p.efs), JSON.stringify(p.actions),
+    p.updatedAt,
   ];
 }
 
@@ -65,17 +75,38 @@ export interface ListQuery {
   limit: number;
 }
 
-/** User profiles of one organization. Every method takes the organization: there is no other way in. */
+export interface HistoryRecord extends HistoryEntry {
+  id: string;
+  at: number;
+  actor: Actor;
+}
+
+/** History rows for a change, written in the same transaction as the change itself. */
+function historyStatements(organizationId: string, profileId: string, actor: Actor, entries: HistoryEntry[], at: number): Statement[] {
+  return entries.map((entry) => ({
+    sql: `INSERT INTO profile_history (organization_id, profile_id, id, at, actor_type, actor_id, event, detail)
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    params: [organizationId, profileId, newId('hist', at), at, actor.type, actor.id, entry.event, JSON.stringify(entry.detail)],
+  }));
+}
+
+/**
+ * User profiles of one organization. Every method takes the organization: there is no other way in.
+ * Every change is recorded in the profile's history, atomically with the change.
+ */
 export class ProfileRepository {
   constructor(private readonly sql: Sql) {}
 
-  async insert(profile: Profile): Promise<void> {
-    await this.sql.run(
-      `INSERT INTO user_profiles (organization_id, id, created_at, name, name_key, access_type, internal, reference_id,
-         onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)],
-    );
+  async insert(profile: Profile, actor: Actor): Promise<void> {
+    await this.sql.batch([
+      {
+        sql: `INSERT INTO user_profiles (organization_id, id, created_at, name, name_key, access_type, internal, reference_id,
+                onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, updated_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        params: [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)],
+      },
+      ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
+    ]);
   }
 
   async find(organizationId: string, id: string): Promise<Profile | null> {
@@ -91,34 +122,62 @@ export class ProfileRepository {
    * lock on SQLite), so concurrent merges never lose each other's keys. `change` may throw to abort
    * with nothing written, or return the profile unchanged to write nothing.
    */
-  async update(organizationId: string, id: string, change: (current: Profile) => Profile): Promise<Profile | null> {
+  async update(organizationId: string, id: string, actor: Actor, change: (current: Profile) => Profile): Promise<Profile | null> {
     return this.sql.transaction(async (tx) => {
-      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
-      const row = await tx.get<ProfileRow>(
-        `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL${lock}`,
-        [organizationId, id],
-      );
-      if (!row) return null;
-      const current = toProfile(row);
+      const current = await this.lockedRow(tx, organizationId, id);
+      if (!current) return null;
       const next = change(current);
       if (next === current) return current;
-      await tx.run(
-        `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
-           account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?, updated_at = ?
-         WHERE organization_id = ? AND id = ?`,
-        [...mutableValues(next), organizationId, id],
-      );
+      await tx.batch([
+        {
+          sql: `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
+                  account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
+                  cyber = ?, efs = ?, enforcement = ?, updated_at = ?
+                WHERE organization_id = ? AND id = ?`,
+          params: [...mutableValues(next), organizationId, id],
+        },
+        ...historyStatements(organizationId, id, actor, describeChange(current, next), next.updatedAt),
+      ]);
       return next;
     });
   }
 
-  /** Marks a profile deleted; false when there was no live profile with that id. */
-  async delete(organizationId: string, id: string, now: number): Promise<boolean> {
-    const changed = await this.sql.run(
-      'UPDATE user_profiles SET deleted_at = ? WHERE organization_id = ? AND id = ? AND deleted_at IS NULL',
-      [now, organizationId, id],
+  /**
+   * Marks a profile deleted; false when there was no live profile with that id. Its open enforcement
+   * actions end with it, silently (no resolved event).
+   */
+  async delete(organizationId: string, id: string, actor: Actor, now: number): Promise<boolean> {
+    return this.sql.transaction(async (tx) => {
+      const current = await this.lockedRow(tx, organizationId, id);
+      if (!current) return false;
+      await tx.batch([
+        { sql: 'UPDATE user_profiles SET deleted_at = ? WHERE organization_id = ? AND id = ?', params: [now, organizationId, id] },
+        ...historyStatements(organizationId, id, actor, describeChange(current, null), now),
+      ]);
+      return true;
+    });
+  }
+
+  /** A profile's history, newest first (deleted profiles keep theirs). */
+  async history(organizationId: string, profileId: string, limit = 200): Promise<HistoryRecord[]> {
+    const rows = await this.sql.all<{ id: string; at: number; actor_type: Actor['type']; actor_id: string | null; event: string; detail: string }>(
+      `SELECT id, at, actor_type, actor_id, event, detail FROM profile_history
+       WHERE organization_id = ? AND profile_id = ? ORDER BY id DESC LIMIT ?`,
+      [organizationId, profileId, limit],
     );
-    return changed === 1;
+    return rows.map((row) => ({
+      id: row.id, at: row.at, actor: { type: row.actor_type, id: row.actor_id }, event: row.event, detail: JSON.parse(row.detail),
+    }));
+  }
+
+  /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */
+  private async lockedRow(tx: Sql, organizationId: string, id: string): Promise<Profile | null> {
+    const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+    const row = await tx.get<ProfileRow>(
+      `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL${lock}`,
+      [organizationId, id],
+    );
+    return row ? toProfile(row) : null;
   }
 
   /**

@@ -3,6 +3,10 @@ import pg from 'pg';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Param = string | number | null;
+export interface Statement {
+  sql: string;
+  params: readonly Param[];
+}
 
 /**
  * The one seam between the repositories and a database engine. SQL is written once, portable between
@@ -14,6 +18,8 @@ export interface Sql {
   get<Row>(sql: string, params?: readonly Param[]): Promise<Row | undefined>;
   /** runs a statement; resolves to the number of rows it changed */
   run(sql: string, params?: readonly Param[]): Promise<number>;
+  /** runs statements atomically (all or none); resolves to the rows each changed */
+  batch(statements: readonly Statement[]): Promise<number[]>;
   /** runs `work` in one transaction, serialised with every other transaction that touches the same rows */
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -30,7 +36,7 @@ export class SqliteSql implements Sql {
   readonly engine = 'sqlite' as const;
   private readonly statements = new Map<string, Database.Statement>();
   private lock: Promise<void> | null = null;
-  private queue: { statement: Database.Statement; params: readonly Param[]; resolve(changes: number): void; reject(error: unknown): void }[] = [];
+  private queue: { statements: readonly Statement[]; resolve(changes: number[]): void; reject(error: unknown): void }[] = [];
   private readonly inside: Sql;
 
   constructor(readonly db: Database.Database) {
@@ -40,6 +46,7 @@ export class SqliteSql implements Sql {
       all: async (sqlText, params = []) => direct(sqlText).all(...params) as never,
       get: async (sqlText, params = []) => direct(sqlText).get(...params) as never,
       run: async (sqlText, params = []) => direct(sqlText).run(...params).changes,
+      batch: async (statements) => statements.map((s) => direct(s.sql).run(...s.params).changes),
       transaction: () => Promise.reject(new Error('nested transactions are not supported')),
       close: () => Promise.reject(new Error('cannot close inside a transaction')),
     };
@@ -83,9 +90,14 @@ export class SqliteSql implements Sql {
    * committed, so an acknowledged write is a durable write; each runs under its own savepoint, so one
    * failing statement does not take the others down.
    */
-  run(sqlText: string, params: readonly Param[] = []): Promise<number> {
+  async run(sqlText: string, params: readonly Param[] = []): Promise<number> {
+    return (await this.batch([{ sql: sqlText, params }]))[0];
+  }
+
+  batch(statements: readonly Statement[]): Promise<number[]> {
+    for (const statement of statements) this.prepare(statement.sql); // a syntax error throws here, alone
     return new Promise((resolve, reject) => {
-      this.queue.push({ statement: this.prepare(sqlText), params, resolve, reject });
+      this.queue.push({ statements, resolve, reject });
       if (this.queue.length === 1) setImmediate(() => void this.flush());
     });
   }
@@ -95,13 +107,13 @@ export class SqliteSql implements Sql {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: ({ changes: number } | { error: unknown })[] = [];
+    const outcomes: ({ changes: number[] } | { error: unknown })[] = [];
     try {
       this.db.exec('BEGIN IMMEDIATE');
       for (const write of batch) {
         this.db.exec('SAVEPOINT write');
         try {
-          outcomes.push({ changes: write.statement.run(...write.params).changes });
+          outcomes.push({ changes: write.statements.map((s) => this.prepare(s.sql).run(...s.params).changes) });
           this.db.exec('RELEASE write');
         } catch (error) {
           this.db.exec('ROLLBACK TO write; RELEASE write');
@@ -169,17 +181,26 @@ function toPostgres(sqlText: string): string {
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
-function postgresExecutor(client: Queryable, transaction: Sql['transaction'], close: Sql['close']): Sql {
+/** `transaction` is null inside a transaction, where statements simply run on its connection. */
+function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | null, close: Sql['close']): Sql {
   const query = async (sqlText: string, params: readonly Param[]) =>
     client.query({ text: toPostgres(sqlText), values: params as Param[] });
-  return {
+  const nested = () => Promise.reject(new Error('nested transactions are not supported'));
+  const runAll = async (tx: Sql, statements: readonly Statement[]) => {
+    const changes: number[] = [];
+    for (const s of statements) changes.push(await tx.run(s.sql, s.params));
+    return changes;
+  };
+  const executor: Sql = {
     engine: 'postgres',
     all: async (sqlText, params = []) => (await query(sqlText, params)).rows,
     get: async (sqlText, params = []) => (await query(sqlText, params)).rows[0],
     run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
-    transaction,
+    batch: (statements) => (transaction ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements)),
+    transaction: transaction ?? nested,
     close,
   };
+  return executor;
 }
 
 export function openPostgres(connectionString: string, options: { poolSize: number }): Sql {
@@ -190,8 +211,7 @@ export function openPostgres(connectionString: string, options: { poolSize: numb
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      const nested = () => Promise.reject(new Error('nested transactions are not supported'));
-      const result = await work(postgresExecutor(client, nested, nested));
+      const result = await work(postgresExecutor(client, null, () => Promise.reject(new Error('cannot close inside a transaction'))));
       await client.query('COMMIT');
       return result;
     } catch (error) {

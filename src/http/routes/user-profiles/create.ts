@@ -1,7 +1,7 @@
 import { readProfileBody } from '../../../dialects/dialect.js';
 import { newProfile } from '../../../domain/profile.js';
 import { newId } from '../../../ids.js';
-import type { PlatformRoute } from '../../route.js';
+import { actorOf, type PlatformRoute } from '../../route.js';
 
 /** E1 — POST /v1/user_profiles: every field optional; `{}` makes a profile with the defaults. */
 export const createUserProfile: PlatformRoute = {
@@ -9,9 +9,9 @@ export const createUserProfile: PlatformRoute = {
   url: '/v1/user_profiles',
   async handle({ request, principal, dialect, deps }) {
     const now = deps.now();
-    const change = readProfileBody(dialect, request.body ?? {}, 'create', now);
+    const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'create', now);
     const profile = newProfile(change, newId('uprof', now), principal.organizationId, now);
-    await deps.store.profiles.insert(profile);
-    return dialect.render(profile, 'full');
+    await deps.store.profiles.insert(profile, actorOf(principal));
+    return dialect.render(profile, 'full', now);
   },
 };

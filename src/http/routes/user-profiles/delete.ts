@@ -1,5 +1,5 @@
 import { profileNotFound } from '../../../errors.js';
-import { profileIdParam, type PlatformRoute } from '../../route.js';
+import { actorOf, profileIdParam, type PlatformRoute } from '../../route.js';
 
 /** E5 — DELETE /v1/user_profiles/{id}: a second delete is a 404 (decision 19). */
 export const deleteUserProfile: PlatformRoute = {
@@ -7,7 +7,7 @@ export const deleteUserProfile: PlatformRoute = {
   url: '/v1/user_profiles/:user_profile_id',
   async handle({ request, principal, deps }) {
     const id = profileIdParam(request);
-    if (!(await deps.store.profiles.delete(principal.organizationId, id, deps.now()))) throw profileNotFound(id);
+    if (!(await deps.store.profiles.delete(principal.organizationId, id, actorOf(principal), deps.now()))) throw profileNotFound(id);
     return { id, type: 'user_profile_deleted' };
   },
 };

@@ -1,5 +1,5 @@
 import type { CursorBinding, ListPosition, SortField, SortOrder } from '../../../domain/cursor.js';
-import { ENFORCEMENT_STATUSES, enforcementStatusOf, type EnforcementStatus } from '../../../domain/enforcement.js';
+import { ENFORCEMENT_STATUSES, enforcementStatus, type EnforcementStatus } from '../../../domain/enforcement.js';
 import type { Profile } from '../../../domain/profile.js';
 import { asciiFold, readEnum } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
@@ -58,6 +58,7 @@ export const listUserProfiles: PlatformRoute = {
     const page = single(query, 'page');
     const after = page === undefined ? null : deps.cursors.decode(page, binding);
 
+    const now = deps.now();
     const scan = statuses ? Math.max(limit, FILTER_SCAN_BUDGET) : limit;
     const rows = await deps.store.profiles.list(principal.organizationId, { order, orderBy, after, limit: scan });
     const data: Profile[] = [];
@@ -65,11 +66,11 @@ export const listUserProfiles: PlatformRoute = {
     for (const profile of rows.slice(0, scan)) {
       if (data.length === limit) break;
       last = profile;
-      if (!statuses || statuses.includes(enforcementStatusOf(profile))) data.push(profile);
+      if (!statuses || statuses.includes(enforcementStatus(profile.actions, now))) data.push(profile);
     }
     const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
     return {
-      data: data.map((profile) => dialect.render(profile, 'list')),
+      data: data.map((profile) => dialect.render(profile, 'list', now)),
       next_page: more && last ? deps.cursors.encode(binding, positionOf(last, orderBy)) : null,
     };
   },

@@ -9,6 +9,6 @@ export const retrieveUserProfile: PlatformRoute = {
     const id = profileIdParam(request);
     const profile = await deps.store.profiles.find(principal.organizationId, id);
     if (!profile) throw profileNotFound(id);
-    return dialect.render(profile, 'full');
+    return dialect.render(profile, 'full', deps.now());
   },
 };

@@ -1,7 +1,7 @@
 import { readProfileBody } from '../../../dialects/dialect.js';
 import { updatedProfile } from '../../../domain/profile.js';
 import { profileNotFound } from '../../../errors.js';
-import { profileIdParam, type PlatformRoute } from '../../route.js';
+import { actorOf, profileIdParam, type PlatformRoute } from '../../route.js';
 
 /** E3 — POST /v1/user_profiles/{id}: partial; metadata merges; nothing changes when any part is refused. */
 export const updateUserProfile: PlatformRoute = {
@@ -10,9 +10,9 @@ export const updateUserProfile: PlatformRoute = {
   async handle({ request, principal, dialect, deps }) {
     const id = profileIdParam(request);
     const now = deps.now();
-    const change = readProfileBody(dialect, request.body ?? {}, 'update', now);
-    const profile = await deps.store.profiles.update(principal.organizationId, id, (current) => updatedProfile(current, change, now));
+    const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'update', now);
+    const profile = await deps.store.profiles.update(principal.organizationId, id, actorOf(principal), (current) => updatedProfile(current, change, now));
     if (!profile) throw profileNotFound(id);
-    return dialect.render(profile, 'full');
+    return dialect.render(profile, 'full', now);
   },
 };

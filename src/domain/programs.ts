@@ -1,0 +1,121 @@
+/**
+ * Trust programs of a profile (P2 §1.2): the Cyber Verification Program and Enterprise Frontier
+ * Safeguards. The provider (operator) decides them; the end customer applies through a link. The GA
+ * `programs` view and the beta `trust_grants` are both renderings of this one state (decision 23).
+ */
+export const PROGRAM_STATUSES = ['active', 'pending', 'rejected'] as const;
+export type ProgramStatus = (typeof PROGRAM_STATUSES)[number];
+
+export const CYBER_TIERS = ['a', 'b', 'c'] as const;
+export type CyberTier = (typeof CYBER_TIERS)[number];
+export const CYBER_TIER_NAMES: Record<CyberTier, string> = { a: 'Specialized Access', b: 'Red Team Access', c: 'Defense Access' };
+
+export const REQUIREMENTS = ['data_retention', 'human_review'] as const;
+export type Requirement = (typeof REQUIREMENTS)[number];
+export type RequirementFlags = Record<Requirement, boolean>;
+
+export const EFS_FEATURES = ['data_retention_exemption', 'cmek', 'storage'] as const;
+export type EfsFeature = (typeof EFS_FEATURES)[number];
+export const EFS_FEATURE_NAMES: Record<EfsFeature, string> = {
+  data_retention_exemption: 'Data retention exemption',
+  cmek: 'Customer-managed encryption keys',
+  storage: 'Customer-owned storage',
+};
+
+export interface CyberTierState {
+  active: boolean;
+  /** what requests must allow to get this tier's relaxed safeguards */
+  requires: RequirementFlags;
+  /** requirements the provider has waived for this profile on this tier */
+  waived: RequirementFlags;
+}
+
+export interface CyberProgram {
+  status: ProgramStatus;
+  tiers: Record<CyberTier, CyberTierState>;
+  /** the program's access to earlier models: not a tier, but makes the status `active` on its own */
+  earlierModels: boolean;
+  /** an end customer's application awaiting review (tiers asked for), or null */
+  application: { tiers: CyberTier[]; submittedAt: number } | null;
+}
+
+export interface EfsProgram {
+  status: ProgramStatus;
+  features: Record<EfsFeature, boolean>;
+  application: { features: EfsFeature[]; submittedAt: number } | null;
+}
+
+export const noRequirements = (): RequirementFlags => ({ data_retention: false, human_review: false });
+
+export function inactiveTiers(): Record<CyberTier, CyberTierState> {
+  const tier = (): CyberTierState => ({ active: false, requires: noRequirements(), waived: noRequirements() });
+  return { a: tier(), b: tier(), c: tier() };
+}
+
+export const inactiveFeatures = (): Record<EfsFeature, boolean> => ({ data_retention_exemption: false, cmek: false, storage: false });
+
+/**
+ * Whether a cyber state is coherent (P2 §1.2): `active` exactly when a tier is active or the profile has
+ * earlier-model access. Returns the problem, or null.
+ */
+export function cyberProblem(cyber: CyberProgram): string | null {
+  const anyActive = CYBER_TIERS.some((tier) => cyber.tiers[tier].active) || cyber.earlierModels;
+  if (cyber.status === 'active' && !anyActive) return 'an active cyber program needs at least one active tier or earlier-model access';
+  if (cyber.status !== 'active' && anyActive) return `a ${cyber.status} cyber program cannot have active tiers or earlier-model access`;
+  return null;
+}
+
+/** `requirements`: per field, true when some active tier requires it unwaived; null when no tier is active. */
+export function cyberRequirements(cyber: CyberProgram): RequirementFlags | null {
+  const active = CYBER_TIERS.filter((tier) => cyber.tiers[tier].active);
+  if (active.length === 0) return null;
+  const flags = noRequirements();
+  for (const tier of active) {
+    for (const requirement of REQUIREMENTS) {
+      if (cyber.tiers[tier].requires[requirement] && !cyber.tiers[tier].waived[requirement]) flags[requirement] = true;
+    }
+  }
+  return flags;
+}
+
+const tierStatus = (active: boolean) => ({ status: active ? ('active' as const) : ('inactive' as const) });
+
+/**
+ * The GA `programs` object. `full` (retrieve, create, update) reports everything; `list` is lossy as the
+ * contract allows (P2 §1.3): cyber with `tiers: {}` and so `requirements: null`, and `efs` always null.
+ */
+export function renderPrograms(cyber: CyberProgram | null, efs: EfsProgram | null, view: 'full' | 'list') {
+  return {
+    cyber:
+      cyber === null
+        ? null
+        : view === 'list'
+          ? { status: cyber.status, tiers: {}, requirements: null }
+          : {
+              status: cyber.status,
+              tiers: Object.fromEntries(CYBER_TIERS.map((tier) => [tier, tierStatus(cyber.tiers[tier].active)])),
+              requirements: cyberRequirements(cyber),
+            },
+    efs:
+      efs === null || view === 'list'
+        ? null
+        : { status: efs.status, features: Object.fromEntries(EFS_FEATURES.map((f) => [f, tierStatus(efs.features[f])])) },
+  };
+}
+
+/** Beta `trust_grants` (decisions 20, 23): the cyber status, rejected included; EFS never appears. */
+export function renderTrustGrants(cyber: CyberProgram | null): Record<string, { status: ProgramStatus }> {
+  return cyber === null ? {} : { cyber: { status: cyber.status } };
+}
+
+/** The end customer asks for cyber tiers: the program becomes pending unless it is already active. */
+export function applyForCyber(current: CyberProgram | null, tiers: CyberTier[], now: number): CyberProgram {
+  const base = current ?? { status: 'pending' as const, tiers: inactiveTiers(), earlierModels: false, application: null };
+  return { ...base, status: base.status === 'active' ? 'active' : 'pending', application: { tiers, submittedAt: now } };
+}
+
+/** The end customer applies to EFS for some features. */
+export function applyForEfs(current: EfsProgram | null, features: EfsFeature[], now: number): EfsProgram {
+  const base = current ?? { status: 'pending' as const, features: inactiveFeatures(), application: null };
+  return { ...base, status: base.status === 'active' ? 'active' : 'pending', application: { features, submittedAt: now } };
+}
