@@ -6,9 +6,12 @@ import { newId } from './ids.js';
 import { KeyResolver } from './keys.js';
 import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
-import { registerPlatformRoutes, type Deps } from './http/route.js';
+import { registerPlatformRoutes } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
+import { registerOperatorRoutes, type OperatorDeps } from './http/operator.js';
+import { operatorRoutes } from './http/routes/operator/index.js';
 import { registerLinkPages } from './portal/links.js';
+import { Standing } from './standing.js';
 import type { Store } from './store/index.js';
 
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
@@ -25,13 +28,15 @@ const deriveKey = (secret: Buffer, purpose: string) => createHmac('sha256', secr
 /** The composition root: configuration + store → a ready Fastify app. */
 export async function buildApp(config: Config, store: Store, options: { now?: () => number } = {}): Promise<FastifyInstance> {
   const secret = await store.serverSecret();
-  const deps: Deps = {
+  const now = options.now ?? Date.now;
+  const deps: OperatorDeps = {
     config,
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
     cursors: new CursorCodec(deriveKey(secret, 'list cursors')),
     linkKey: deriveKey(secret, 'hosted page links'),
-    now: options.now ?? Date.now,
+    now,
+    standing: new Standing(store, now),
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -60,6 +65,7 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);
+  registerOperatorRoutes(app, operatorRoutes, deps);
   registerLinkPages(app, deps);
   return app;
 }

@@ -71,3 +71,30 @@ export function sortedOpenActions(actions: readonly EnforcementAction[], now: nu
 /** Restrictions the end customer can clear right now with an identity check. */
 export const verifiable = (actions: readonly EnforcementAction[], now: number) =>
   openActions(actions, now).filter((a) => nextStep(a) === 'verify');
+
+/** The end customer submits the identity check: every restriction it can clear goes to review. */
+export function submitIdentityCheck(actions: readonly EnforcementAction[], now: number): EnforcementAction[] {
+  const ids = new Set(verifiable(actions, now).map((a) => a.id));
+  return actions.map((a) => (ids.has(a.id) ? { ...a, checkSubmitted: true } : a));
+}
+
+/**
+ * The provider's review of a submitted check on one action: passing resolves it (it leaves the list),
+ * failing offers the check again (decision 25). Null when the action has no check in review.
+ */
+export function reviewIdentityCheck(
+  actions: readonly EnforcementAction[],
+  actionId: string,
+  passed: boolean,
+): EnforcementAction[] | null {
+  const action = actions.find((a) => a.id === actionId);
+  if (!action || !action.checkSubmitted) return null;
+  return passed ? actions.filter((a) => a.id !== actionId) : actions.map((a) => (a.id === actionId ? { ...a, checkSubmitted: false } : a));
+}
+
+/** Resolves an open action (it leaves the list); null when there is no such open action. */
+export function resolveAction(actions: readonly EnforcementAction[], actionId: string, now: number): EnforcementAction[] | null {
+  const action = actions.find((a) => a.id === actionId);
+  if (!action || !isOpen(action, now)) return null;
+  return actions.filter((a) => a.id !== actionId);
+}

@@ -83,6 +83,21 @@ export function relationshipOf(profile: Pick<Profile, 'accessType' | 'internal'>
   return profile.internal ? 'internal' : 'external';
 }
 
+/** Whether something on the profile awaits the provider: an application, or an identity check in review. */
+export function awaitsReview(profile: Pick<Profile, 'cyber' | 'efs' | 'actions'>): boolean {
+  return Boolean(profile.cyber?.application || profile.efs?.application || profile.actions.some((a) => a.checkSubmitted));
+}
+
+/**
+ * The profile with new program or enforcement state. `updated_at` moves when that state changes
+ * (decision 15); an unchanged state returns the same object, so nothing is written.
+ */
+export function withStanding(current: Profile, next: Partial<Pick<Profile, 'cyber' | 'efs' | 'actions'>>, now: number): Profile {
+  const merged = { ...current, ...next };
+  const same = JSON.stringify([merged.cyber, merged.efs, merged.actions]) === JSON.stringify([current.cyber, current.efs, current.actions]);
+  return same ? current : { ...merged, updatedAt: Math.max(now, current.updatedAt) };
+}
+
 /** A new profile from a validated create request (defaults per P1 §6 E1). */
 export function newProfile(change: ProfileChange, id: string, organizationId: string, now: number): Profile {
   const kind = change.kind ? applyKind(change.kind) : { accessType: 'application' as const, internal: false };

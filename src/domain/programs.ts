@@ -119,3 +119,51 @@ export function applyForEfs(current: EfsProgram | null, features: EfsFeature[], 
   const base = current ?? { status: 'pending' as const, features: inactiveFeatures(), application: null };
   return { ...base, status: base.status === 'active' ? 'active' : 'pending', application: { features, submittedAt: now } };
 }
+
+/** The provider's decision on a profile's cyber program (operator API and console). */
+export interface CyberDecision {
+  status: ProgramStatus;
+  /** tiers to set; omitted tiers keep their state */
+  tiers?: Partial<Record<CyberTier, Partial<CyberTierState>>>;
+  earlierModels?: boolean;
+}
+
+/**
+ * Applies a decision: sets status and tiers, closes any open application. A rejected or pending program
+ * has no active tier. Returns the problem as a string when the result would be incoherent.
+ */
+export function decideCyber(current: CyberProgram | null, decision: CyberDecision): CyberProgram | string {
+  const base = current ?? { status: decision.status, tiers: inactiveTiers(), earlierModels: false, application: null };
+  const tiers = { ...base.tiers };
+  for (const tier of CYBER_TIERS) {
+    const patch = decision.tiers?.[tier];
+    if (patch) {
+      tiers[tier] = {
+        active: patch.active ?? tiers[tier].active,
+        requires: { ...tiers[tier].requires, ...patch.requires },
+        waived: { ...tiers[tier].waived, ...patch.waived },
+      };
+    }
+    // only an active program can hold active tiers: rejecting or re-opening review withdraws them
+    if (decision.status !== 'active') tiers[tier] = { ...tiers[tier], active: false };
+  }
+  const next: CyberProgram = {
+    status: decision.status,
+    tiers,
+    earlierModels: decision.status === 'active' ? (decision.earlierModels ?? base.earlierModels) : false,
+    application: null,
+  };
+  return cyberProblem(next) ?? next;
+}
+
+export interface EfsDecision {
+  status: ProgramStatus;
+  features?: Partial<Record<EfsFeature, boolean>>;
+}
+
+/** Applies a decision on EFS; only an active program has active features. */
+export function decideEfs(current: EfsProgram | null, decision: EfsDecision): EfsProgram {
+  const features = { ...(current?.features ?? inactiveFeatures()), ...decision.features };
+  if (decision.status !== 'active') for (const feature of EFS_FEATURES) features[feature] = false;
+  return { status: decision.status, features, application: null };
+}

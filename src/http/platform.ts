@@ -21,7 +21,7 @@ export interface PlatformRequest {
 
 export const ANTHROPIC_VERSIONS = ['2023-06-01', '2026-10-21'];
 
-function presentedSecret(request: FastifyRequest): string | null {
+export function presentedSecret(request: FastifyRequest): string | null {
   const apiKey = request.headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey !== '') return apiKey;
   const authorization = request.headers.authorization;

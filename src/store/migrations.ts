@@ -85,6 +85,10 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
       `ALTER TABLE user_profiles ADD COLUMN cyber TEXT`,
       `ALTER TABLE user_profiles ADD COLUMN efs TEXT`,
       `ALTER TABLE user_profiles ADD COLUMN enforcement TEXT NOT NULL DEFAULT '[]'`,
+      // 1 while an application or an identity check awaits the provider: the review queue
+      `ALTER TABLE user_profiles ADD COLUMN awaiting_review INTEGER NOT NULL DEFAULT 0`,
+      `CREATE INDEX user_profiles_review_queue ON user_profiles (organization_id, updated_at, id)
+         WHERE deleted_at IS NULL AND awaiting_review = 1`,
       `CREATE TABLE profile_history (
          organization_id TEXT{{key}} NOT NULL,
          profile_id TEXT{{key}} NOT NULL,

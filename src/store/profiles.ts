@@ -1,5 +1,6 @@
 import type { SortOrder } from '../domain/cursor.js';
 import type { ListPosition } from '../domain/cursor.js';
+import { awaitsReview } from '../domain/profile.js';
 import { asciiFold } from '../domain/text.js';
 import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
 import { describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
@@ -63,7 +64,7 @@ function mutableValues(p: Profile): Param[] {
     p.name, p.name === null ? null : asciiFold(p.name), p.accessType, p.internal ? 1 : 0, d.reference_id, d.onboarded_at,
     d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata),
     p.cyber === null ? null : JSON.stringify(p.cyber), p.efs === null ? null : JSON.stringify(p.efs), JSON.stringify(p.actions),
-    p.updatedAt,
+    awaitsReview(p) ? 1 : 0, p.updatedAt,
   ];
 }
 
@@ -101,8 +102,9 @@ export class ProfileRepository {
     await this.sql.batch([
       {
         sql: `INSERT INTO user_profiles (organization_id, id, created_at, name, name_key, access_type, internal, reference_id,
-                onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement,
+                awaiting_review, updated_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         params: [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)],
       },
       ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
@@ -132,7 +134,7 @@ export class ProfileRepository {
         {
           sql: `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
                   account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
-                  cyber = ?, efs = ?, enforcement = ?, updated_at = ?
+                  cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, updated_at = ?
                 WHERE organization_id = ? AND id = ?`,
           params: [...mutableValues(next), organizationId, id],
         },
@@ -156,6 +158,16 @@ export class ProfileRepository {
       ]);
       return true;
     });
+  }
+
+  /** Profiles with an application or identity check awaiting the provider, oldest change first. */
+  async awaitingReview(organizationId: string, limit = 200): Promise<Profile[]> {
+    const rows = await this.sql.all<ProfileRow>(
+      `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND awaiting_review = 1
+       ORDER BY updated_at, id LIMIT ?`,
+      [organizationId, limit],
+    );
+    return rows.map(toProfile);
   }
 
   /** A profile's history, newest first (deleted profiles keep theirs). */

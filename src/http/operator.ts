@@ -1,0 +1,52 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Actor } from '../domain/history.js';
+import { authenticationFailed, notFound } from '../errors.js';
+import type { KeyResolver } from '../keys.js';
+import type { Standing } from '../standing.js';
+import { presentedSecret, type Principal } from './platform.js';
+import type { Deps } from './route.js';
+
+export interface OperatorDeps extends Deps {
+  standing: Standing;
+}
+
+export interface OperatorCall {
+  request: FastifyRequest;
+  reply: FastifyReply;
+  principal: Principal;
+  actor: Actor;
+  deps: OperatorDeps;
+}
+
+/** One operator API operation (JSON, operator keys only). */
+export interface OperatorRoute {
+  method: 'GET' | 'POST';
+  url: string;
+  handle(call: OperatorCall): Promise<unknown>;
+}
+
+/**
+ * Operator keys only: any other key gets the 404 an unknown route gets (decision 32), so platform keys
+ * cannot even learn that these routes exist.
+ */
+export async function admitOperator(request: FastifyRequest, keys: KeyResolver): Promise<Principal> {
+  const secret = presentedSecret(request);
+  if (!secret) throw authenticationFailed('Missing API key: send an operator key as x-api-key or as Authorization: Bearer.');
+  const key = await keys.resolve(secret);
+  if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
+  if (key.role !== 'operator') throw notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`);
+  return { organizationId: key.organizationId, workspaceId: key.defaultWorkspaceId, keyId: key.id, role: key.role };
+}
+
+export function registerOperatorRoutes(app: FastifyInstance, routes: readonly OperatorRoute[], deps: OperatorDeps): void {
+  for (const route of routes) {
+    app.route({
+      method: route.method,
+      url: route.url,
+      handler: async (request, reply) => {
+        const principal = await admitOperator(request, deps.keys);
+        return route.handle({ request, reply, principal, actor: { type: 'operator', id: principal.keyId }, deps });
+      },
+    });
+  }
+}

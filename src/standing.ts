@@ -1,0 +1,87 @@
+import {
+  newAction, resolveAction, reviewIdentityCheck, submitIdentityCheck,
+  type ActionReason, type ActionType, type EnforcementAction,
+} from './domain/enforcement.js';
+import type { Actor } from './domain/history.js';
+import {
+  applyForCyber, applyForEfs, decideCyber, decideEfs,
+  type CyberDecision, type CyberTier, type EfsDecision, type EfsFeature,
+} from './domain/programs.js';
+import { withStanding, type Profile } from './domain/profile.js';
+import { invalidRequest, notFound, profileNotFound } from './errors.js';
+import { newId } from './ids.js';
+import type { Store } from './store/index.js';
+
+/**
+ * Changes to a profile's standing in programs and enforcement: the provider's decisions (operator API
+ * and review console) and the end customer's applications (portal). One place, so every surface
+ * applies the same rules and records the same history. Platform keys never reach these.
+ */
+export class Standing {
+  constructor(private readonly store: Store, private readonly now: () => number) {}
+
+  /** Runs one read-modify-write of a live profile; `change` may throw an ApiError to abort with nothing written. */
+  private async change(organizationId: string, profileId: string, actor: Actor, change: (p: Profile, now: number) => Profile) {
+    const now = this.now();
+    const profile = await this.store.profiles.update(organizationId, profileId, actor, (current) => change(current, now));
+    if (!profile) throw profileNotFound(profileId);
+    return profile;
+  }
+
+  decideCyber(organizationId: string, profileId: string, actor: Actor, decision: CyberDecision): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => {
+      const cyber = decideCyber(p.cyber, decision);
+      if (typeof cyber === 'string') throw invalidRequest(cyber);
+      return withStanding(p, { cyber }, now);
+    });
+  }
+
+  decideEfs(organizationId: string, profileId: string, actor: Actor, decision: EfsDecision): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { efs: decideEfs(p.efs, decision) }, now));
+  }
+
+  async openAction(
+    organizationId: string,
+    profileId: string,
+    actor: Actor,
+    input: { type: ActionType; reason: ActionReason; clearable: boolean; expiresAt: number | null },
+  ): Promise<{ profile: Profile; action: EnforcementAction }> {
+    let action!: EnforcementAction;
+    const profile = await this.change(organizationId, profileId, actor, (p, now) => {
+      if (input.expiresAt !== null && input.expiresAt <= now) throw invalidRequest('expires_at: must be in the future.');
+      action = newAction({ id: newId('enac', now), ...input }, now);
+      return withStanding(p, { actions: [...p.actions, action] }, now);
+    });
+    return { profile, action };
+  }
+
+  resolveAction(organizationId: string, profileId: string, actor: Actor, actionId: string): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => {
+      const actions = resolveAction(p.actions, actionId, now);
+      if (!actions) throw notFound(`No open enforcement action ${JSON.stringify(actionId)} on this profile.`);
+      return withStanding(p, { actions }, now);
+    });
+  }
+
+  reviewIdentityCheck(organizationId: string, profileId: string, actor: Actor, actionId: string, passed: boolean): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => {
+      const actions = reviewIdentityCheck(p.actions, actionId, passed);
+      if (!actions) throw invalidRequest(`Enforcement action ${JSON.stringify(actionId)} has no identity check in review.`);
+      return withStanding(p, { actions }, now);
+    });
+  }
+
+  // ------------------------------------------------------------------ the end customer, through a link
+
+  applyForCyber(organizationId: string, profileId: string, actor: Actor, tiers: CyberTier[]): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { cyber: applyForCyber(p.cyber, tiers, now) }, now));
+  }
+
+  applyForEfs(organizationId: string, profileId: string, actor: Actor, features: EfsFeature[]): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { efs: applyForEfs(p.efs, features, now) }, now));
+  }
+
+  submitIdentityCheck(organizationId: string, profileId: string, actor: Actor): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { actions: submitIdentityCheck(p.actions, now) }, now));
+  }
+}
