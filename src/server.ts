@@ -10,7 +10,9 @@ import { registerPlatformRoutes } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes, type OperatorDeps } from './http/operator.js';
 import { operatorRoutes } from './http/routes/operator/index.js';
-import { registerLinkPages } from './portal/links.js';
+import { acceptForms } from './pages/forms.js';
+import { registerAssets } from './pages/layout.js';
+import { registerPortal } from './portal/index.js';
 import { Standing } from './standing.js';
 import type { Store } from './store/index.js';
 
@@ -35,6 +37,8 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
     keys: new KeyResolver(store, config.keyCacheTtlMs),
     cursors: new CursorCodec(deriveKey(secret, 'list cursors')),
     linkKey: deriveKey(secret, 'hosted page links'),
+    formKey: deriveKey(secret, 'page forms'),
+    sessionKey: deriveKey(secret, 'console sessions'),
     now,
     standing: new Standing(store, now),
   };
@@ -66,6 +70,11 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
-  registerLinkPages(app, deps);
+  // the hosted pages: HTML, forms (only here), strict CSP
+  await app.register(async (pages) => {
+    acceptForms(pages);
+    registerAssets(pages);
+    registerPortal(pages, deps);
+  });
   return app;
 }

@@ -16,6 +16,10 @@ export interface Deps {
   cursors: CursorCodec;
   /** the key that signs hosted-page link tokens */
   linkKey: Buffer;
+  /** the key that signs CSRF tokens of hosted-page forms */
+  formKey: Buffer;
+  /** the key that signs review-console session cookies */
+  sessionKey: Buffer;
   now: () => number;
 }
 

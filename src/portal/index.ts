@@ -22,7 +22,7 @@ function page(reply: FastifyReply, status: number, title: string, body: string):
  * The landing page behind action and enrollment links. It checks the link (signature, expiry, stored
  * hash, live profile) and names the profile; the enrollment portal itself is built on top of this.
  */
-export function registerLinkPages(app: FastifyInstance, deps: Deps): void {
+export function registerPortal(app: FastifyInstance, deps: Deps): void {
   const land = async (token: string | undefined, reply: FastifyReply) => {
     const now = deps.now();
     const check = token ? checkLinkToken(deps.linkKey, token, now) : ({ ok: false, reason: 'malformed' } as const);
