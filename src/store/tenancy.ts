@@ -47,6 +47,12 @@ export class TenancyRepository {
     return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
   }
 
+  async organizationById(id: string): Promise<Organization | null> {
+    const row = await this.sql.get<{ id: string; name: string; created_at: number }>(
+      'SELECT id, name, created_at FROM organizations WHERE id = ?', [id]);
+    return row ? { id: row.id, name: row.name, createdAt: row.created_at } : null;
+  }
+
   /** Finds or creates the organization and its default workspace, in one transaction. */
   async ensureOrganization(name: string, now: number): Promise<{ organization: Organization; created: boolean }> {
     return this.sql.transaction(async (tx) => {
@@ -95,6 +101,16 @@ export class TenancyRepository {
        FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
        WHERE k.secret_hash = ?`,
       [secretHash]);
+    return row ? { ...toKey(row), defaultWorkspaceId: row.default_workspace_id } : null;
+  }
+
+  /** A key by its id (not its secret): how a console session re-checks that its key is still live. */
+  async keyById(id: string): Promise<ResolvedKey | null> {
+    const row = await this.sql.get<KeyRow & { default_workspace_id: string }>(
+      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at, w.id AS default_workspace_id
+       FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
+       WHERE k.id = ?`,
+      [id]);
     return row ? { ...toKey(row), defaultWorkspaceId: row.default_workspace_id } : null;
   }
 
