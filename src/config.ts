@@ -10,9 +10,30 @@ export interface Config {
   postgresPoolSize: number;
   /** how long a process may keep trusting a key it has checked; bounds how long a revoked key keeps working */
   keyCacheTtlMs: number;
+  /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
+  masterKey: string | null;
+  masterKeyFile: string;
+  webhooks: {
+    /** delays before each retry, ms */
+    retrySchedule: number[];
+    timeoutMs: number;
+    disableAfter: number;
+    pollMs: number;
+  };
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/uprof.db';
+/** decision 27: retries after 5 s, 30 s, 2 min, 10 min, 1 h, 6 h */
+export const DEFAULT_RETRY_SCHEDULE = '5,30,120,600,3600,21600';
+
+function durations(env: NodeJS.ProcessEnv, name: string, fallback: string): number[] {
+  const raw = env[name] || fallback;
+  const seconds = raw.split(',').map((part) => Number(part.trim()));
+  if (seconds.length === 0 || seconds.some((s) => !Number.isFinite(s) || s < 0)) {
+    throw new Error(`${name} must be a comma-separated list of seconds (got ${JSON.stringify(raw)})`);
+  }
+  return seconds.map((s) => Math.round(s * 1000));
+}
 
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
@@ -44,5 +65,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqliteSynchronous: synchronous,
     postgresPoolSize: integer(env, 'PG_POOL_SIZE', 10, 1, 1000),
     keyCacheTtlMs: integer(env, 'KEY_CACHE_TTL_MS', 2000, 0, 600_000),
+    masterKey: env.UPROF_MASTER_KEY || null,
+    masterKeyFile: env.UPROF_MASTER_KEY_FILE || './data/master.key',
+    webhooks: {
+      retrySchedule: durations(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
+      timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 1, 600_000),
+      disableAfter: integer(env, 'WEBHOOK_DISABLE_AFTER', 20, 1, 1_000_000),
+      pollMs: integer(env, 'WEBHOOK_POLL_MS', 500, 10, 600_000),
+    },
   };
 }

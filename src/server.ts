@@ -13,7 +13,10 @@ import { operatorRoutes } from './http/routes/operator/index.js';
 import { acceptForms } from './pages/forms.js';
 import { registerAssets } from './pages/layout.js';
 import { registerPortal } from './portal/index.js';
+import { registerConsole } from './console/index.js';
 import { Standing } from './standing.js';
+import { loadMasterKey, SecretBox } from './webhooks/secrets.js';
+import { DeliveryWorker } from './webhooks/worker.js';
 import type { Store } from './store/index.js';
 
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
@@ -28,7 +31,14 @@ function redactUrl(url: string): string {
 const deriveKey = (secret: Buffer, purpose: string) => createHmac('sha256', secret).update(purpose).digest();
 
 /** The composition root: configuration + store → a ready Fastify app. */
-export async function buildApp(config: Config, store: Store, options: { now?: () => number } = {}): Promise<FastifyInstance> {
+export interface AppOptions {
+  /** the clock (tests move it) */
+  now?: () => number;
+  /** run the webhook delivery worker in this process (default true) */
+  worker?: boolean;
+}
+
+export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const secret = await store.serverSecret();
   const now = options.now ?? Date.now;
   const deps: OperatorDeps = {
@@ -41,6 +51,7 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
     sessionKey: deriveKey(secret, 'console sessions'),
     now,
     standing: new Standing(store, now),
+    secrets: new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile)),
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -66,6 +77,11 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
   app.addHook('onRequest', async (request, reply) => {
     reply.header('request-id', request.id);
   });
+  if (options.worker !== false) {
+    const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
+    worker.start();
+    app.addHook('onClose', () => worker.stop());
+  }
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);
@@ -75,6 +91,7 @@ export async function buildApp(config: Config, store: Store, options: { now?: ()
     acceptForms(pages);
     registerAssets(pages);
     registerPortal(pages, deps);
+    registerConsole(pages, deps);
   });
   return app;
 }

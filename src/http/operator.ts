@@ -3,11 +3,14 @@ import type { Actor } from '../domain/history.js';
 import { authenticationFailed, notFound } from '../errors.js';
 import type { KeyResolver } from '../keys.js';
 import type { Standing } from '../standing.js';
+import type { SecretBox } from '../webhooks/secrets.js';
 import { presentedSecret, type Principal } from './platform.js';
 import type { Deps } from './route.js';
 
 export interface OperatorDeps extends Deps {
   standing: Standing;
+  /** seals and opens webhook signing secrets */
+  secrets: SecretBox;
 }
 
 export interface OperatorCall {

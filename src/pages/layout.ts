@@ -49,6 +49,19 @@ button.secondary{background:#e9e7e3;color:var(--fg)}
 .notice{border-left:4px solid var(--accent);padding:.5rem 1rem;background:#fff}
 .error{border-left:4px solid var(--bad);padding:.5rem 1rem;background:#fff}
 .inline{display:inline}
+/* review console */
+body:has(header.console-bar) main{max-width:76rem}
+header.console-bar{flex-wrap:wrap}header.console-bar nav{flex:1}header.console-bar form{margin:0}
+ul.plain{margin:0;padding-left:1.1rem}
+label.check{display:inline-flex;gap:.35rem;align-items:center;margin:.15rem .9rem .15rem 0}
+table.grid{width:auto}table.grid th,table.grid td{padding:.3rem .6rem}
+td.controls{white-space:nowrap}td.controls form{margin:.15rem .25rem .15rem 0}
+.status.inactive,.status.expired{color:var(--muted)}tr.expired td{color:var(--muted)}
+code.detail{white-space:pre-wrap;word-break:break-word;font-size:13px}
+table.history td:first-child{white-space:nowrap}
+form.go{display:flex;gap:.75rem;align-items:end;flex-wrap:wrap}form.go label{margin:0}
+.card.pending{border-left:4px solid var(--warn)}.card.pending h2{margin-top:0}
+.notice,.error{margin:1rem 0}
 `;
 
 export function registerAssets(app: import('fastify').FastifyInstance): void {

@@ -1,50 +1,102 @@
-import type { FastifyInstance, FastifyReply } from 'fastify';
-import { checkLinkToken, hashToken } from '../domain/link-token.js';
-import { formatTimestamp } from '../domain/time.js';
-import type { Deps } from '../http/route.js';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { verifiable } from '../domain/enforcement.js';
+import { ApiError } from '../errors.js';
+import type { OperatorDeps } from '../http/operator.js';
+import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
+import { html } from '../pages/html.js';
+import { sendPage } from '../pages/layout.js';
+import type { UrlTokenKind } from '../store/url-tokens.js';
+import { csrfBinding, doneLocation, endCustomer, openLink, type OpenLink } from './link.js';
+import { readSubmission, type Refusal, type Submission } from './submission.js';
+import { isDone, LINK_ERRORS, PORTAL_TITLE, renderPortal } from './view.js';
 
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+/** Where each kind of link carries its token (decision 21; see http/routes/user-profiles/links.ts). */
+const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
+  action: (request) => (request.query as Record<string, unknown>).enrollment_token,
+  enrollment: (request) => (request.params as { token?: unknown }).token,
+};
 
-function page(reply: FastifyReply, status: number, title: string, body: string): FastifyReply {
-  return reply
-    .code(status)
-    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'")
-    .header('referrer-policy', 'no-referrer')
-    .header('cache-control', 'no-store')
-    .type('text/html; charset=utf-8')
-    .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
-<style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:4rem auto;padding:0 1rem}</style></head>
-<body><h1>${escapeHtml(title)}</h1>${body}</body></html>`);
-}
+const linkError = (reply: FastifyReply, status: 404 | 410) => sendPage(reply, status, LINK_ERRORS[status].title, LINK_ERRORS[status].body);
 
 /**
- * The landing page behind action and enrollment links. It checks the link (signature, expiry, stored
- * hash, live profile) and names the profile; the enrollment portal itself is built on top of this.
+ * The Verification Portal: the end customer's pages behind action URLs (`/portal/enroll?enrollment_token=…`)
+ * and enrollment URLs (`/user-profiles/enrollment/…`). Server-rendered, no script, every form CSRF-bound to
+ * the link. A link works until it expires; anything wrong with it shows an error page and changes nothing.
  */
-export function registerPortal(app: FastifyInstance, deps: Deps): void {
-  const land = async (token: string | undefined, reply: FastifyReply) => {
-    const now = deps.now();
-    const check = token ? checkLinkToken(deps.linkKey, token, now) : ({ ok: false, reason: 'malformed' } as const);
-    if (!check.ok) {
-      return check.reason === 'expired'
-        ? page(reply, 410, 'This link has expired', '<p>Ask the platform that sent it for a new link.</p>')
-        : page(reply, 404, 'This link is not valid', '<p>Check that you copied the whole link, or ask for a new one.</p>');
-    }
-    const record = await deps.store.urlTokens.find(check.claims.organizationId, hashToken(token!));
-    const profile = record && (await deps.store.profiles.find(record.organizationId, record.profileId));
-    if (!record || !profile) return page(reply, 404, 'This link is not valid', '<p>Ask the platform that sent it for a new link.</p>');
-    return page(
-      reply,
-      200,
-      'Verification portal',
-      `<p>This link is for user profile <code>${escapeHtml(profile.id)}</code>${profile.name ? ` (${escapeHtml(profile.name)})` : ''}.</p>
-<p>It stays valid until ${escapeHtml(formatTimestamp(record.expiresAt))}.</p>`,
-    );
-  };
-  app.get('/portal/enroll', async (request, reply) => {
-    const token = (request.query as Record<string, unknown>).enrollment_token;
-    return land(typeof token === 'string' ? token : undefined, reply);
+export function registerPortal(pages: FastifyInstance, deps: OperatorDeps): void {
+  void pages.register(async (portal) => {
+    portal.setErrorHandler(pageErrorHandler);
+
+    const show = (reply: FastifyReply, status: number, link: OpenLink, extra: { done?: Submission['form']; refusal?: Refusal } = {}) => {
+      const csrf = csrfToken(deps.formKey, csrfBinding(link.token));
+      const { header, body } = renderPortal({ link, now: deps.now(), csrf, ...extra });
+      return sendPage(reply, status, PORTAL_TITLE, body, { header });
+    };
+
+    const view = (kind: UrlTokenKind) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const opened = await openLink(deps, kind, tokenIn[kind](request));
+      if (!opened.ok) return linkError(reply, opened.status);
+      const done = (request.query as Record<string, unknown>).done;
+      return show(reply, 200, opened.link, { done: isDone(done) ? done : undefined });
+    };
+
+    const submit = (kind: UrlTokenKind) => async (request: FastifyRequest, reply: FastifyReply) => {
+      const opened = await openLink(deps, kind, tokenIn[kind](request));
+      if (!opened.ok) return linkError(reply, opened.status);
+      const { link } = opened;
+      const refused = (status: number, form: Refusal['form'], message: string) =>
+        show(reply, status, link, { refusal: { refused: true, form, message, chosen: [] } });
+
+      // only a form posted from our own page: urlencoded, same site, carrying this link's CSRF token
+      if (!/^application\/x-www-form-urlencoded\s*(;|$)/i.test(request.headers['content-type'] ?? '')) {
+        return refused(415, null, 'Please submit the form on this page.');
+      }
+      const fields = (request.body ?? {}) as FormFields;
+      if (request.headers['sec-fetch-site'] === 'cross-site' || !csrfValid(deps.formKey, csrfBinding(link.token), formValue(fields, 'csrf'))) {
+        return refused(403, null, 'Your form could not be verified, so nothing was changed. Please submit it again from this page.');
+      }
+
+      const submission = readSubmission(fields);
+      if ('refused' in submission) return show(reply, 400, link, { refusal: submission });
+
+      // the identity check comes first while a restriction it can clear is open (decision 25)
+      const checkOpen = verifiable(link.profile.actions, deps.now()).length > 0;
+      if (checkOpen && submission.form !== 'identity_check') {
+        return refused(409, 'identity_check', 'Please complete the identity check first; nothing else was changed.');
+      }
+      if (!checkOpen && submission.form === 'identity_check') {
+        return refused(409, null, 'There is no identity check to take for this profile at the moment; nothing was changed.');
+      }
+
+      const actor = endCustomer(kind);
+      const { organizationId, profile } = link;
+      try {
+        if (submission.form === 'cyber') await deps.standing.applyForCyber(organizationId, profile.id, actor, submission.tiers);
+        else if (submission.form === 'efs') await deps.standing.applyForEfs(organizationId, profile.id, actor, submission.features);
+        else await deps.standing.submitIdentityCheck(organizationId, profile.id, actor);
+      } catch (error) {
+        // deleted while the page was open
+        if (error instanceof ApiError && error.status === 404) return linkError(reply, 404);
+        throw error;
+      }
+      // post/redirect/get: a reload shows the confirmation and does not submit again
+      return reply.code(303).header('location', doneLocation(link, submission.form)).header('cache-control', 'no-store').send();
+    };
+
+    portal.get('/portal/enroll', view('action'));
+    portal.post('/portal/enroll', submit('action'));
+    portal.get('/user-profiles/enrollment/:token', view('enrollment'));
+    portal.post('/user-profiles/enrollment/:token', submit('enrollment'));
   });
-  app.get('/user-profiles/enrollment/:token', async (request, reply) => land((request.params as { token: string }).token, reply));
+}
+
+/** Framework refusals (body too large, unknown content type) and the unexpected, as pages rather than JSON. */
+function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) request.log.error({ err: error }, 'unhandled error in the portal');
+  const message =
+    status === 500
+      ? html`<p>Something went wrong on our side, and nothing was changed. Please try again in a moment.</p>`
+      : html`<p>The request could not be read, so nothing was changed. Please go back and submit the form on the page again.</p>`;
+  return sendPage(reply, status, status === 500 ? 'Something went wrong' : 'This request could not be processed', message);
 }

@@ -6,12 +6,14 @@ import { ProfileRepository } from './profiles.js';
 import { openPostgres, SqliteSql, type Sql } from './sql.js';
 import { TenancyRepository } from './tenancy.js';
 import { UrlTokenRepository } from './url-tokens.js';
+import { WebhookRepository } from './webhooks.js';
 
 export interface Store {
   readonly sql: Sql;
   readonly profiles: ProfileRepository;
   readonly tenancy: TenancyRepository;
   readonly urlTokens: UrlTokenRepository;
+  readonly webhooks: WebhookRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -47,6 +49,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     profiles: new ProfileRepository(sql),
     tenancy: new TenancyRepository(sql),
     urlTokens: new UrlTokenRepository(sql),
+    webhooks: new WebhookRepository(sql),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: () => sql.close(),
   };

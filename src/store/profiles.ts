@@ -4,7 +4,9 @@ import { awaitsReview } from '../domain/profile.js';
 import { asciiFold } from '../domain/text.js';
 import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
 import { describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
+import { eventsFor } from '../domain/events.js';
 import { newId } from '../ids.js';
+import { outboxStatements } from './webhooks.js';
 import type { Param, Sql, Statement } from './sql.js';
 
 interface ProfileRow {
@@ -57,6 +59,12 @@ function toProfile(row: ProfileRow): Profile {
   };
 }
 
+/** When the profile's next restriction lapses on its own, if any. */
+function nextExpiry(p: Profile): number | null {
+  const times = p.actions.map((a) => a.expiresAt).filter((t): t is number => t !== null);
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
 /** the mutable columns, in the order UPDATE and INSERT bind them */
 function mutableValues(p: Profile): Param[] {
   const d = p.details;
@@ -64,7 +72,7 @@ function mutableValues(p: Profile): Param[] {
     p.name, p.name === null ? null : asciiFold(p.name), p.accessType, p.internal ? 1 : 0, d.reference_id, d.onboarded_at,
     d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata),
     p.cyber === null ? null : JSON.stringify(p.cyber), p.efs === null ? null : JSON.stringify(p.efs), JSON.stringify(p.actions),
-    awaitsReview(p) ? 1 : 0, p.updatedAt,
+    awaitsReview(p) ? 1 : 0, nextExpiry(p), p.updatedAt,
   ];
 }
 
@@ -103,11 +111,12 @@ export class ProfileRepository {
       {
         sql: `INSERT INTO user_profiles (organization_id, id, created_at, name, name_key, access_type, internal, reference_id,
                 onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement,
-                awaiting_review, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+                awaiting_review, next_expiry, updated_at)
+              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         params: [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)],
       },
       ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
+      ...outboxStatements(eventsFor(null, profile), profile.createdAt),
     ]);
   }
 
@@ -134,11 +143,12 @@ export class ProfileRepository {
         {
           sql: `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
                   account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
-                  cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, updated_at = ?
+                  cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, next_expiry = ?, updated_at = ?
                 WHERE organization_id = ? AND id = ?`,
           params: [...mutableValues(next), organizationId, id],
         },
         ...historyStatements(organizationId, id, actor, describeChange(current, next), next.updatedAt),
+        ...outboxStatements(eventsFor(current, next), next.updatedAt),
       ]);
       return next;
     });
@@ -155,6 +165,7 @@ export class ProfileRepository {
       await tx.batch([
         { sql: 'UPDATE user_profiles SET deleted_at = ? WHERE organization_id = ? AND id = ?', params: [now, organizationId, id] },
         ...historyStatements(organizationId, id, actor, describeChange(current, null), now),
+        ...outboxStatements(eventsFor(current, null), now),
       ]);
       return true;
     });
@@ -168,6 +179,15 @@ export class ProfileRepository {
       [organizationId, limit],
     );
     return rows.map(toProfile);
+  }
+
+  /** Live profiles with a restriction that has lapsed by `now`: the sweeper resolves them. */
+  async withLapsedActions(now: number, limit: number): Promise<{ organizationId: string; id: string }[]> {
+    const rows = await this.sql.all<{ organization_id: string; id: string }>(
+      'SELECT organization_id, id FROM user_profiles WHERE next_expiry <= ? AND deleted_at IS NULL ORDER BY next_expiry LIMIT ?',
+      [now, limit],
+    );
+    return rows.map((r) => ({ organizationId: r.organization_id, id: r.id }));
   }
 
   /** A profile's history, newest first (deleted profiles keep theirs). */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import Anthropic from '@anthropic-ai/sdk';
@@ -34,7 +35,15 @@ let organizations = 0;
 
 export async function startServer(engine: Engine, env: Record<string, string> = {}): Promise<TestServer> {
   const database = await engine.createDatabase();
-  const config = loadConfig({ DATABASE_URL: database.url, PORT: '0', LOG_LEVEL: 'silent', KEY_CACHE_TTL_MS: '0', ...env });
+  const config = loadConfig({
+    DATABASE_URL: database.url,
+    PORT: '0',
+    LOG_LEVEL: 'silent',
+    KEY_CACHE_TTL_MS: '0',
+    UPROF_MASTER_KEY: randomBytes(32).toString('base64'),
+    WEBHOOK_POLL_MS: '50',
+    ...env,
+  });
   const store = await openStore({ databaseUrl: config.databaseUrl, sqliteSynchronous: 'NORMAL' });
   const clock = new TestClock();
   const app = await buildApp(config, store, { now: clock.now });
