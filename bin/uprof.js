@@ -1,6 +1,25 @@
 #!/usr/bin/env node
-// The `uprof` command. TypeScript sources run through tsx's loader, so there is no build step.
-import { register } from 'tsx/esm/api';
+// The `uprof` command. It runs the compiled JavaScript in dist/ (built by `npm run build`, which `npm ci`
+// runs through `prepare`). While developing, when a TypeScript source is newer than that build, it runs
+// the sources through tsx's loader instead, so a stale build is never used.
+import { existsSync, readdirSync, statSync } from 'node:fs';
 
-register();
-await import('../src/cli.ts');
+const source = new URL('../src/', import.meta.url);
+const built = new URL('../dist/cli.js', import.meta.url);
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = new URL(entry.name + (entry.isDirectory() ? '/' : ''), dir);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(path) : statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+if (existsSync(built) && statSync(built).mtimeMs >= newestSource(source)) {
+  await import(built.href);
+} else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import(new URL('cli.ts', source).href);
+}
