@@ -10,6 +10,8 @@ import { registerPlatformRoutes } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes, type OperatorDeps } from './http/operator.js';
 import { operatorRoutes } from './http/routes/operator/index.js';
+import { registerWebhookRoutes } from './http/webhook-admission.js';
+import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { acceptForms } from './pages/forms.js';
 import { registerAssets } from './pages/layout.js';
 import { registerPortal } from './portal/index.js';
@@ -86,6 +88,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
+  registerWebhookRoutes(app, webhookRoutes, deps);
   // the hosted pages: HTML, forms (only here), strict CSP
   await app.register(async (pages) => {
     acceptForms(pages);

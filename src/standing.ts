@@ -65,6 +65,7 @@ export class Standing {
 
   reviewIdentityCheck(organizationId: string, profileId: string, actor: Actor, actionId: string, passed: boolean): Promise<Profile> {
     return this.change(organizationId, profileId, actor, (p, now) => {
+      if (!p.actions.some((a) => a.id === actionId)) throw notFound(`No enforcement action ${JSON.stringify(actionId)} on this profile.`);
       const actions = reviewIdentityCheck(p.actions, actionId, passed);
       if (!actions) throw invalidRequest(`Enforcement action ${JSON.stringify(actionId)} has no identity check in review.`);
       return withStanding(p, { actions }, now);

@@ -193,6 +193,10 @@ ${checkbox('clearable', false, 'Clearable by an identity check (restrictions onl
 <button type="submit">Open action</button></fieldset></form></section>`;
 }
 
+/** A history entry's detail as compact JSON, its times (`…_at`, stored as epoch ms) in RFC 3339 like the rest of the page. */
+const detailText = (detail: Record<string, unknown>) =>
+  JSON.stringify(detail, (key, value) => (key.endsWith('_at') && typeof value === 'number' ? formatTimestamp(value) : value));
+
 function historySection(records: HistoryRecord[]): SafeHtml {
   return html`<section id="history"><h2>History</h2>
 ${records.length === 0
@@ -200,7 +204,7 @@ ${records.length === 0
     : html`<table class="history"><thead><tr><th>Time (UTC)</th><th>Actor</th><th>Event</th><th>Detail</th></tr></thead><tbody>
 ${records.map(
   (r) => html`<tr><td>${when(r.at)}</td><td>${r.actor.type}${r.actor.id ? html`<br><code>${r.actor.id}</code>` : ''}</td>
-<td><code>${r.event}</code></td><td><code class="detail">${JSON.stringify(r.detail)}</code></td></tr>`,
+<td><code>${r.event}</code></td><td><code class="detail">${detailText(r.detail)}</code></td></tr>`,
 )}</tbody></table>`}</section>`;
 }
 

@@ -49,6 +49,7 @@ button.secondary{background:#e9e7e3;color:var(--fg)}
 .notice{border-left:4px solid var(--accent);padding:.5rem 1rem;background:#fff}
 .error{border-left:4px solid var(--bad);padding:.5rem 1rem;background:#fff}
 .inline{display:inline}
+.card>h2:first-child{margin-top:0}.status.none{color:var(--muted)}.notice.success{border-left-color:var(--ok)}
 /* review console */
 body:has(header.console-bar) main{max-width:76rem}
 header.console-bar{flex-wrap:wrap}header.console-bar nav{flex:1}header.console-bar form{margin:0}

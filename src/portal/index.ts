@@ -8,7 +8,7 @@ import { sendPage } from '../pages/layout.js';
 import type { UrlTokenKind } from '../store/url-tokens.js';
 import { csrfBinding, doneLocation, endCustomer, openLink, type OpenLink } from './link.js';
 import { readSubmission, type Refusal, type Submission } from './submission.js';
-import { isDone, LINK_ERRORS, PORTAL_TITLE, renderPortal } from './view.js';
+import { isDone, LINK_ERRORS, PLAIN_HEADER, PORTAL_TITLE, renderPortal } from './view.js';
 
 /** Where each kind of link carries its token (decision 21; see http/routes/user-profiles/links.ts). */
 const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
@@ -16,7 +16,8 @@ const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
   enrollment: (request) => (request.params as { token?: unknown }).token,
 };
 
-const linkError = (reply: FastifyReply, status: 404 | 410) => sendPage(reply, status, LINK_ERRORS[status].title, LINK_ERRORS[status].body);
+const linkError = (reply: FastifyReply, status: 404 | 410) =>
+  sendPage(reply, status, LINK_ERRORS[status].title, LINK_ERRORS[status].body, { header: PLAIN_HEADER });
 
 /**
  * The Verification Portal: the end customer's pages behind action URLs (`/portal/enroll?enrollment_token=…`)
@@ -98,5 +99,5 @@ function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: F
     status === 500
       ? html`<p>Something went wrong on our side, and nothing was changed. Please try again in a moment.</p>`
       : html`<p>The request could not be read, so nothing was changed. Please go back and submit the form on the page again.</p>`;
-  return sendPage(reply, status, status === 500 ? 'Something went wrong' : 'This request could not be processed', message);
+  return sendPage(reply, status, status === 500 ? 'Something went wrong' : 'This request could not be processed', message, { header: PLAIN_HEADER });
 }

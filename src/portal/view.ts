@@ -24,6 +24,8 @@ export const isDone = (value: unknown): value is PortalForm => typeof value === 
 
 const tierLabel = (tier: CyberTier) => `${CYBER_TIER_NAMES[tier]} (tier ${tier.toUpperCase()})`;
 const list = (items: string[]) => items.join(', ');
+/** `2026-11-29 12:53 UTC` */
+const humanTime = (ms: number) => `${formatTimestamp(ms).slice(0, 16).replace('T', ' ')} UTC`;
 
 function statusBadge(kind: string, words: string): SafeHtml {
   return html`<span class="${`status ${kind}`}">${words}</span>`;
@@ -85,14 +87,14 @@ export function renderPortal(view: PortalView): { header: SafeHtml; body: SafeHt
   const checkOpen = verifiable(profile.actions, now).length > 0;
   const checkInReview = openActions(profile.actions, now).some((a) => a.type === 'restriction' && a.clearable && a.checkSubmitted);
   const standing = enforcementStatus(profile.actions, now);
-  const refusal = view.refusal;
-  const general = refusal && refusal.form === null ? html`<p class="error" role="alert">${refusal.message}</p>` : '';
+  // shown at the top, where the browser lands; a form's own problem is repeated next to it
+  const refusal = view.refusal ? html`<p class="error" role="alert">${view.refusal.form ? 'Nothing was submitted. ' : ''}${view.refusal.message}</p>` : '';
 
   const header = html`<header><strong>${platform}</strong><span class="muted">${PORTAL_TITLE}</span></header>`;
   const body = html`
 <p><strong>${platform}</strong> sent you this link so that you can verify the profile it keeps for you, and apply for trusted-access programs.</p>
-${view.done ? html`<p class="notice" role="status">${DONE[view.done](platform)}</p>` : ''}
-${general}
+${view.done ? html`<p class="notice success" role="status">${DONE[view.done](platform)}</p>` : ''}
+${refusal}
 <section class="card">
 <h2>Your profile</h2>
 <table>
@@ -102,9 +104,9 @@ ${general}
 <tr><th scope="row">Account standing</th><td>${statusBadge(standing, STANDING_WORDS[standing])}</td></tr>
 </table>
 </section>
-${checkInReview && !checkOpen ? html`<p class="notice" role="status">Your identity check is in review. We will lift the restriction if it passes; there is nothing more to do for now.</p>` : ''}
+${checkInReview && !checkOpen && view.done !== 'identity_check' ? html`<p class="notice" role="status">Your identity check is in review. We will lift the restriction if it passes; there is nothing more to do for now.</p>` : ''}
 ${checkOpen ? identityCheckForm(view) : html`${cyberForm(view)}${efsForm(view)}`}
-<p class="muted">This link stays valid until ${formatTimestamp(link.expiresAt)}. Keep it to yourself: anyone who has it can act for this profile.</p>`;
+<p class="muted">This link stays valid until ${humanTime(link.expiresAt)}. Keep it to yourself: anyone who has it can act for this profile.</p>`;
   return { header, body };
 }
 
@@ -113,7 +115,7 @@ const formHead = (csrf: string, form: PortalForm) =>
   html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="form" value="${form}">`;
 
 function refusalFor(view: PortalView, form: PortalForm): SafeHtml | '' {
-  return view.refusal?.form === form ? html`<p class="error" role="alert">${view.refusal.message}</p>` : '';
+  return view.refusal?.form === form ? html`<p class="error">${view.refusal.message}</p>` : '';
 }
 
 function identityCheckForm(view: PortalView): SafeHtml {
@@ -143,7 +145,7 @@ function cyberForm(view: PortalView): SafeHtml {
   return html`
 <section class="card" id="cyber">
 <h2>Cyber Verification Program</h2>
-<p class="muted">Relaxed safeguards for security work. Choose the tiers you need; each is reviewed on its own.</p>
+<p class="muted">Relaxed safeguards for security work. Choose the tiers you need; each is reviewed on its own.${cyber?.application ? ' Applying again replaces the tiers in review.' : ''}</p>
 ${refusalFor(view, 'cyber')}
 <form method="post">
 ${formHead(view.csrf, 'cyber')}
@@ -164,7 +166,7 @@ function efsForm(view: PortalView): SafeHtml {
   return html`
 <section class="card" id="efs">
 <h2>Enterprise Frontier Safeguards</h2>
-<p class="muted">Enterprise data controls. Choose the features you want; approval is separate from setting them up.</p>
+<p class="muted">Enterprise data controls. Choose the features you want; approval is separate from setting them up.${efs?.application ? ' Applying again replaces the features in review.' : ''}</p>
 ${refusalFor(view, 'efs')}
 <form method="post">
 ${formHead(view.csrf, 'efs')}
@@ -182,10 +184,13 @@ ${EFS_FEATURES.map((feature) =>
 export const LINK_ERRORS = {
   404: {
     title: 'This link is not valid',
-    body: html`<p>Check that you copied the whole link. If it still does not work, ask the platform that sent it for a new one.</p>`,
+    body: html`<div class="card"><p>Check that you copied the whole link. If it still does not work, ask the platform that sent it to you for a new one.</p><p class="muted">Nothing was changed.</p></div>`,
   },
   410: {
     title: 'This link has expired',
-    body: html`<p>Links to the ${PORTAL_TITLE} work for a limited time. Ask the platform that sent it for a new link.</p>`,
+    body: html`<div class="card"><p>Links to the ${PORTAL_TITLE} work for a limited time. Ask the platform that sent it to you for a new link.</p><p class="muted">Nothing was changed.</p></div>`,
   },
 } as const;
+
+/** The header of pages that cannot name a platform (a link that did not check out). */
+export const PLAIN_HEADER = html`<header><strong>${PORTAL_TITLE}</strong></header>`;

@@ -92,10 +92,12 @@ export interface HistoryRecord extends HistoryEntry {
 
 /** History rows for a change, written in the same transaction as the change itself. */
 function historyStatements(organizationId: string, profileId: string, actor: Actor, entries: HistoryEntry[], at: number): Statement[] {
-  return entries.map((entry) => ({
+  // ids of one change share their time part; sorted, they keep the entries in the order they were described
+  const ids = entries.map(() => newId('hist', at)).sort();
+  return entries.map((entry, i) => ({
     sql: `INSERT INTO profile_history (organization_id, profile_id, id, at, actor_type, actor_id, event, detail)
           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    params: [organizationId, profileId, newId('hist', at), at, actor.type, actor.id, entry.event, JSON.stringify(entry.detail)],
+    params: [organizationId, profileId, ids[i], at, actor.type, actor.id, entry.event, JSON.stringify(entry.detail)],
   }));
 }
 

@@ -1,4 +1,4 @@
-import { invalidRequest } from '../../../errors.js';
+import { notFound } from '../../../errors.js';
 import { isWellFormedId } from '../../../ids.js';
 import type { OperatorRoute } from '../../operator.js';
 import { profileIdParam } from '../../route.js';
@@ -11,7 +11,7 @@ const PROFILE = '/v1/operator/user_profiles/:user_profile_id';
 
 function actionIdParam(request: FastifyRequest): string {
   const id = (request.params as { action_id: string }).action_id;
-  if (!isWellFormedId('enac', id)) throw invalidRequest(`No enforcement action ${JSON.stringify(id)}.`);
+  if (!isWellFormedId('enac', id)) throw notFound(`No enforcement action ${JSON.stringify(id)} on this profile.`);
   return id;
 }
 

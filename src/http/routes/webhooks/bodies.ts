@@ -1,0 +1,140 @@
+import { EVENT_TYPES, type EventType } from '../../../domain/events.js';
+import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
+import { invalidRequest } from '../../../errors.js';
+
+/** Field limits of P2 §2.4 (the vendor leaves them unknown; these are its recommendations). */
+export const URL_MAX = 2048;
+export const NAME_MAX = 255;
+export const DESCRIPTION_MAX = 1024;
+export const ENDPOINT_STATES = ['enabled', 'disabled'] as const;
+export type EndpointState = (typeof ENDPOINT_STATES)[number];
+
+export interface EndpointFields {
+  url?: string;
+  enabledEvents?: EventType[];
+  name?: string;
+  description?: string;
+  state?: EndpointState;
+}
+
+/** A JSON object with only the named keys; anything else is a 400 naming it. */
+function readObject(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidRequest(`The request body must be a JSON object, got ${value === undefined ? 'nothing' : describeType(value)}.`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw invalidRequest(`${key}: unknown field.`);
+  }
+  return value as Record<string, unknown>;
+}
+
+/** A string of 0..max code points. */
+function readText(field: string, value: unknown, max: number): string {
+  if (typeof value !== 'string') throw invalidRequest(`${field}: expected a string, got ${describeType(value)}.`);
+  const length = codePointLength(value);
+  if (length > max) throw invalidRequest(`${field}: must be at most ${max} characters (got ${length}).`);
+  requireStorableText(field, value);
+  return value;
+}
+
+/** decision 33: plain http only for these */
+function isLoopback(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
+}
+
+/** An absolute `https://` URL of at most 2048 characters; `http://` only for loopback hosts (decision 33). */
+function readUrl(value: unknown): string {
+  const text = readText('url', value, URL_MAX);
+  if (text === '') throw invalidRequest('url: must not be empty.');
+  if (text.trim() !== text) throw invalidRequest('url: must not begin or end with whitespace.');
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidRequest(`url: ${JSON.stringify(text)} is not an absolute URL.`);
+  }
+  if (url.protocol === 'https:') return text;
+  if (url.protocol === 'http:' && isLoopback(url.hostname)) return text;
+  if (url.protocol === 'http:') {
+    throw invalidRequest('url: must use https:// (plain http:// is accepted only for localhost, 127.0.0.0/8 and [::1]).');
+  }
+  throw invalidRequest(`url: must use https:// (got ${JSON.stringify(url.protocol.slice(0, -1))}).`);
+}
+
+/** A list of known event types, each once, in the order given. */
+function readEvents(value: unknown): EventType[] {
+  if (!Array.isArray(value)) throw invalidRequest(`enabled_events: expected an array of event types, got ${describeType(value)}.`);
+  const events = value.map((item, i) => readEnum(`enabled_events[${i}]`, item, EVENT_TYPES));
+  return [...new Set(events)];
+}
+
+/** W1 body: `{url, enabled_events, name?, description?}`. */
+export function readCreateBody(value: unknown): Required<Omit<EndpointFields, 'state'>> {
+  const body = readObject(value, ['url', 'enabled_events', 'name', 'description']);
+  if (body.url === undefined) throw invalidRequest('url: is required.');
+  if (body.enabled_events === undefined) throw invalidRequest('enabled_events: is required.');
+  const enabledEvents = readEvents(body.enabled_events);
+  if (enabledEvents.length === 0) throw invalidRequest('enabled_events: name at least one event type.');
+  return {
+    url: readUrl(body.url),
+    enabledEvents,
+    name: body.name === undefined ? '' : readText('name', body.name, NAME_MAX),
+    description: body.description === undefined ? '' : readText('description', body.description, DESCRIPTION_MAX),
+  };
+}
+
+/** W3 body: every field optional; an empty `enabled_events` leaves the set unchanged (P2 §2.4). */
+export function readUpdateBody(value: unknown): EndpointFields {
+  const body = readObject(value === undefined ? {} : value, ['url', 'enabled_events', 'name', 'description', 'state']);
+  const fields: EndpointFields = {};
+  if (body.url !== undefined) fields.url = readUrl(body.url);
+  if (body.enabled_events !== undefined) {
+    const events = readEvents(body.enabled_events);
+    if (events.length > 0) fields.enabledEvents = events;
+  }
+  if (body.name !== undefined) fields.name = readText('name', body.name, NAME_MAX);
+  if (body.description !== undefined) fields.description = readText('description', body.description, DESCRIPTION_MAX);
+  if (body.state !== undefined) fields.state = readEnum('state', body.state, ENDPOINT_STATES);
+  return fields;
+}
+
+/** Operations that take no body (W6, resend): nothing, or an empty object. */
+export function readNoBody(value: unknown): void {
+  if (value === undefined) return;
+  readObject(value, []);
+}
+
+type Query = Record<string, string | string[] | undefined>;
+
+function single(query: Query, name: string): string | undefined {
+  const value = query[name];
+  if (Array.isArray(value)) throw invalidRequest(`${name}: give this parameter once.`);
+  return value;
+}
+
+function readInteger(name: string, raw: string, min: number, max: number): number {
+  const value = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (!(value >= min && value <= max)) throw invalidRequest(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)}).`);
+  return value;
+}
+
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 100;
+
+/** W4 query (P2 §2.5): `limit` 0–100 (0 and absent mean 20), `after_id` or `before_id`, `order` asc/desc (default desc). */
+export function readPageQuery(value: unknown) {
+  const query = (value ?? {}) as Query;
+  const rawLimit = single(query, 'limit');
+  const limit = rawLimit === undefined ? DEFAULT_LIMIT : readInteger('limit', rawLimit, 0, MAX_LIMIT) || DEFAULT_LIMIT;
+  const order = readEnum('order', single(query, 'order') ?? 'desc', ['asc', 'desc'] as const);
+  const afterId = single(query, 'after_id') || null;
+  const beforeId = single(query, 'before_id') || null;
+  if (afterId && beforeId) throw invalidRequest('after_id, before_id: give at most one of them.');
+  return { limit, order, afterId, beforeId };
+}
+
+/** Delivery log query: `limit` 1–100, default 20. */
+export function readLogLimit(value: unknown): number {
+  const raw = single((value ?? {}) as Query, 'limit');
+  return raw === undefined ? DEFAULT_LIMIT : readInteger('limit', raw, 1, MAX_LIMIT);
+}

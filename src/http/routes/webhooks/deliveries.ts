@@ -1,0 +1,39 @@
+import { invalidRequest, notFound } from '../../../errors.js';
+import type { WebhookRoute } from '../../webhook-admission.js';
+import { readLogLimit, readNoBody } from './bodies.js';
+import { endpointOf } from './params.js';
+import { renderAttempt } from './view.js';
+
+const DELIVERIES = '/v1/organizations/webhooks/:webhook_endpoint_id/deliveries';
+const EVENT_ID = /^whe_[0-9a-f]{32}$/;
+
+/** Extension — GET …/{id}/deliveries?limit=: the endpoint's delivery attempts, newest first. */
+export const listDeliveries: WebhookRoute = {
+  method: 'GET',
+  url: DELIVERIES,
+  write: false,
+  async handle(call) {
+    const limit = readLogLimit(call.request.query);
+    const endpoint = await endpointOf(call);
+    const attempts = await call.deps.store.webhooks.attempts(endpoint.organizationId, endpoint.id, limit);
+    return { data: attempts.map(renderAttempt) };
+  },
+};
+
+/** Extension — POST …/{id}/deliveries/{event_id}/resend: queue one event again, same `webhook-id`. */
+export const resendDelivery: WebhookRoute = {
+  method: 'POST',
+  url: `${DELIVERIES}/:event_id/resend`,
+  write: true,
+  async handle(call) {
+    readNoBody(call.request.body);
+    const endpoint = await endpointOf(call);
+    const eventId = (call.request.params as { event_id: string }).event_id;
+    const missing = notFound(`Webhook endpoint ${JSON.stringify(endpoint.id)} has no event ${JSON.stringify(eventId)}.`);
+    if (!EVENT_ID.test(eventId)) throw missing;
+    // a disabled endpoint receives nothing; a queued re-send would slip out the moment it is enabled
+    if (endpoint.state === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
+    if (!(await call.deps.store.webhooks.resend(endpoint.organizationId, endpoint.id, eventId, call.deps.now()))) throw missing;
+    return { endpoint_id: endpoint.id, event_id: eventId, delivery_state: 'pending' };
+  },
+};

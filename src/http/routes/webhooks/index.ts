@@ -1,0 +1,17 @@
+import type { WebhookRoute } from '../../webhook-admission.js';
+import { listDeliveries, resendDelivery } from './deliveries.js';
+import {
+  createEndpoint, deleteEndpoint, listEndpoints, regenerateSigningSecret, retrieveEndpoint, updateEndpoint,
+} from './endpoints.js';
+
+/** Organization webhooks (P2 §2, W1–W6) and the delivery log extension; one gate and auth for all. */
+export const webhookRoutes: readonly WebhookRoute[] = [
+  createEndpoint,
+  retrieveEndpoint,
+  updateEndpoint,
+  listEndpoints,
+  deleteEndpoint,
+  regenerateSigningSecret,
+  listDeliveries,
+  resendDelivery,
+];
