@@ -159,7 +159,7 @@ async function consoleRoutes(app: FastifyInstance, deps: OperatorDeps): Promise<
       try {
         saved = await run(op, id, fields, params);
       } catch (error) {
-        if (error instanceof ApiError && error.status < 500) return renderProfile(reply, op, id, error.status, { error: error.message });
+        if (error instanceof ApiError && error.status < 500) return renderProfile(reply, op, id, error.status, { error: `Not saved: ${error.message}` });
         throw error;
       }
       return reply.redirect(`${profileUrl(id)}?saved=${saved}#${SAVED[saved].anchor}`, 303);

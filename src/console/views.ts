@@ -193,9 +193,8 @@ ${checkbox('clearable', false, 'Clearable by an identity check (restrictions onl
 <button type="submit">Open action</button></fieldset></form></section>`;
 }
 
-/** A history entry's detail as compact JSON, its times (`…_at`, stored as epoch ms) in RFC 3339 like the rest of the page. */
-const detailText = (detail: Record<string, unknown>) =>
-  JSON.stringify(detail, (key, value) => (key.endsWith('_at') && typeof value === 'number' ? formatTimestamp(value) : value));
+/** A history entry's detail as compact JSON (its times are already RFC 3339). */
+const detailText = (detail: Record<string, unknown>) => JSON.stringify(detail);
 
 function historySection(records: HistoryRecord[]): SafeHtml {
   return html`<section id="history"><h2>History</h2>

@@ -1,6 +1,7 @@
 import { CYBER_TIERS, EFS_FEATURES } from './programs.js';
 import { DETAIL_KEYS, type Profile } from './profile.js';
 import { sameMetadata } from './metadata.js';
+import { formatTimestamp } from './time.js';
 
 /** Who made a change: a platform's API key, the provider's operator, the end customer through a link, or the server. */
 export type ActorType = 'platform' | 'operator' | 'end_customer' | 'system';
@@ -43,7 +44,10 @@ export function describeChange(before: Profile | null, after: Profile | null): H
     if (!earlier) {
       entries.push({
         event: 'enforcement.opened',
-        detail: { id: action.id, type: action.type, reason: action.reason, clearable: action.clearable, expires_at: action.expiresAt },
+        detail: {
+          id: action.id, type: action.type, reason: action.reason, clearable: action.clearable,
+          expires_at: action.expiresAt === null ? null : formatTimestamp(action.expiresAt),
+        },
       });
     } else if (!earlier.checkSubmitted && action.checkSubmitted) {
       entries.push({ event: 'identity_check.submitted', detail: { id: action.id } });

@@ -1,3 +1,4 @@
+import { formatTimestamp } from '../../src/domain/time.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { newAction, reviewIdentityCheck, submitIdentityCheck } from '../../src/domain/enforcement.ts';
@@ -177,7 +178,7 @@ describe('describeChange: enforcement', () => {
     const opened = restriction('enac_1', { clearable: false, expiresAt: LATER });
     const ban = newAction({ id: 'enac_2', type: 'ban', reason: 'high_harm', clearable: false, expiresAt: null }, CREATED);
     assert.deepEqual(describeChange(before, { ...before, actions: [opened, ban] }), [
-      { event: 'enforcement.opened', detail: { id: 'enac_1', type: 'restriction', reason: 'fraud_or_abuse', clearable: false, expires_at: LATER } },
+      { event: 'enforcement.opened', detail: { id: 'enac_1', type: 'restriction', reason: 'fraud_or_abuse', clearable: false, expires_at: formatTimestamp(LATER) } },
       { event: 'enforcement.opened', detail: { id: 'enac_2', type: 'ban', reason: 'high_harm', clearable: false, expires_at: null } },
     ]);
   });
