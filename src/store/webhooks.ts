@@ -87,6 +87,9 @@ export function outboxStatements(events: readonly EventData[], at: number): Stat
   });
 }
 
+/** Events that happen while an endpoint is disabled are never delivered: its queue is dropped. */
+const DROP_PENDING = "UPDATE webhook_deliveries SET state = 'dropped' WHERE organization_id = ? AND endpoint_id = ? AND state = 'pending'";
+
 /** Organization webhook endpoints, their outbox and their delivery log. */
 export class WebhookRepository {
   constructor(private readonly sql: Sql) {}
@@ -140,13 +143,31 @@ export class WebhookRepository {
     return rows.map(toEndpoint);
   }
 
-  async update(endpoint: WebhookEndpoint): Promise<void> {
-    await this.sql.run(
-      `UPDATE webhook_endpoints SET url = ?, name = ?, description = ?, enabled_events = ?, state = ?, disabled_reason = ?,
-         failed_events = ?, updated_at = ? WHERE organization_id = ? AND id = ?`,
-      [endpoint.url, endpoint.name, endpoint.description, JSON.stringify(endpoint.enabledEvents), endpoint.state,
-        endpoint.disabledReason, endpoint.failedEvents, endpoint.updatedAt, endpoint.organizationId, endpoint.id],
-    );
+  /**
+   * Read-modify-write of one endpoint under its row lock, so a change cannot undo what the delivery worker
+   * did meanwhile (an auto-disable, a failure count). A change of `state` drops what is queued, in the
+   * same transaction: events of a disabled period are never delivered. `change` returns the endpoint
+   * unchanged to write nothing. Null when there is no such endpoint.
+   */
+  async update(organizationId: string, id: string, change: (current: WebhookEndpoint) => WebhookEndpoint): Promise<WebhookEndpoint | null> {
+    return this.sql.transaction(async (tx) => {
+      const row = await tx.get<EndpointRow>(
+        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`,
+        [organizationId, id],
+      );
+      if (!row) return null;
+      const current = toEndpoint(row);
+      const next = change(current);
+      if (next === current) return current;
+      await tx.run(
+        `UPDATE webhook_endpoints SET url = ?, name = ?, description = ?, enabled_events = ?, state = ?, disabled_reason = ?,
+           failed_events = ?, updated_at = ? WHERE organization_id = ? AND id = ?`,
+        [next.url, next.name, next.description, JSON.stringify(next.enabledEvents), next.state, next.disabledReason,
+          next.failedEvents, next.updatedAt, organizationId, id],
+      );
+      if (next.state !== current.state) await tx.run(DROP_PENDING, [organizationId, id]);
+      return next;
+    });
   }
 
   /** Deletes an endpoint with its queue and log; false when there was none. */
@@ -236,31 +257,47 @@ export class WebhookRepository {
       } else if (outcome.kind === 'failed') {
         await tx.run('UPDATE webhook_endpoints SET failed_events = failed_events + 1 WHERE organization_id = ? AND id = ?',
           [delivery.organizationId, delivery.endpointId]);
-        await tx.run(
+        const disabled = await tx.run(
           `UPDATE webhook_endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ?
            WHERE organization_id = ? AND id = ? AND state = 'enabled' AND failed_events >= ?`,
           [`Disabled automatically after ${disableAfter} consecutive events failed to deliver.`, attempt.at,
             delivery.organizationId, delivery.endpointId, disableAfter],
         );
+        if (disabled === 1) await tx.run(DROP_PENDING, [delivery.organizationId, delivery.endpointId]);
       }
     });
   }
 
-  /** Drops what is queued for an endpoint: events that happen while it is disabled are never delivered. */
-  async dropPending(organizationId: string, endpointId: string): Promise<void> {
-    await this.sql.run(
-      "UPDATE webhook_deliveries SET state = 'dropped' WHERE organization_id = ? AND endpoint_id = ? AND state = 'pending'",
-      [organizationId, endpointId],
+  /**
+   * Queues an event for delivery again (same `webhook-id`) with a fresh retry schedule. 'missing' when the
+   * endpoint never had the event; 'in_flight' while an attempt holds the lease (its outcome must land first).
+   */
+  async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight'> {
+    const changed = await this.sql.run(
+      `UPDATE webhook_deliveries SET state = 'pending', retry_base = attempts, next_attempt_at = ?, lease_until = 0
+       WHERE organization_id = ? AND endpoint_id = ? AND event_id = ? AND lease_until <= ?`,
+      [now, organizationId, endpointId, eventId, now],
     );
+    if (changed === 1) return 'queued';
+    const exists = await this.sql.get('SELECT 1 AS x FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
+      [organizationId, endpointId, eventId]);
+    return exists ? 'in_flight' : 'missing';
   }
 
-  /** Queues an event for delivery again (same `webhook-id`), with a fresh retry schedule. */
-  async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<boolean> {
-    return (await this.sql.run(
-      `UPDATE webhook_deliveries SET state = 'pending', retry_base = attempts, next_attempt_at = ?, lease_until = 0
-       WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?`,
-      [now, organizationId, endpointId, eventId],
-    )) === 1;
+  /**
+   * Forgets finished deliveries, their attempts and events older than `before` (the delivery log keeps a
+   * window, not everything forever). Pending deliveries and the events they need are kept.
+   */
+  async prune(before: number): Promise<void> {
+    await this.sql.batch([
+      { sql: `DELETE FROM webhook_attempts WHERE at < ?`, params: [before] },
+      { sql: `DELETE FROM webhook_deliveries WHERE state <> 'pending' AND created_at < ?`, params: [before] },
+      {
+        sql: `DELETE FROM webhook_events WHERE created_at < ? AND NOT EXISTS (
+                SELECT 1 FROM webhook_deliveries d WHERE d.organization_id = webhook_events.organization_id AND d.event_id = webhook_events.id)`,
+        params: [before],
+      },
+    ]);
   }
 
   /** The delivery log of one endpoint, newest attempt first. */

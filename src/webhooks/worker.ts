@@ -16,8 +16,12 @@ export interface DeliveryOptions {
 }
 
 const LEASE_SLACK_MS = 5_000;
-const BATCH = 32;
+/** attempts in flight per process; a slow receiver holds one slot, not the whole worker */
+const MAX_IN_FLIGHT = 32;
 const SYSTEM = { type: 'system' as const, id: null };
+/** finished deliveries, their attempts and events stay in the delivery log this long */
+const RETENTION_MS = 30 * 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 
 /**
  * Runs in every server process. Each tick it resolves restrictions whose expiry has passed (so their
@@ -27,6 +31,8 @@ const SYSTEM = { type: 'system' as const, id: null };
 export class DeliveryWorker {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
+  private prunedAt = 0;
 
   constructor(
     private readonly store: Store,
@@ -45,9 +51,19 @@ export class DeliveryWorker {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+    await Promise.all(this.inFlight);
   }
 
-  /** One round of work; overlapping ticks are skipped. Resolves when the round is done. */
+  /** Resolves once every attempt started so far has finished and been recorded. */
+  async settled(): Promise<void> {
+    await this.running;
+    await Promise.all(this.inFlight);
+  }
+
+  /**
+   * One round: sweep lapsed restrictions, then lease due deliveries into free slots and start them.
+   * Attempts run on their own; a round does not wait for them. Overlapping rounds are skipped.
+   */
   tick(): Promise<void> {
     this.running ??= this.round()
       .catch((error) => this.log.warn({ err: error }, 'webhook worker round failed'))
@@ -60,8 +76,18 @@ export class DeliveryWorker {
   private async round(): Promise<void> {
     await this.resolveLapsedActions();
     const now = this.now();
-    const deliveries = await this.store.webhooks.lease(now, now + this.options.timeoutMs + LEASE_SLACK_MS, BATCH);
-    await Promise.all(deliveries.map((delivery) => this.attempt(delivery)));
+    if (now - this.prunedAt > PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      await this.store.webhooks.prune(now - RETENTION_MS);
+    }
+    const free = MAX_IN_FLIGHT - this.inFlight.size;
+    if (free <= 0) return;
+    for (const delivery of await this.store.webhooks.lease(now, now + this.options.timeoutMs + LEASE_SLACK_MS, free)) {
+      const attempt = this.attempt(delivery)
+        .catch((error) => this.log.warn({ err: error }, 'webhook attempt could not be recorded'))
+        .finally(() => this.inFlight.delete(attempt));
+      this.inFlight.add(attempt);
+    }
   }
 
   private async resolveLapsedActions(): Promise<void> {
@@ -74,7 +100,8 @@ export class DeliveryWorker {
   private async attempt(delivery: LeasedDelivery): Promise<void> {
     const started = this.now();
     const eventId = (JSON.parse(delivery.body) as { id: string }).id;
-    const timestamp = Math.floor(started / 1000);
+    // receivers check freshness against their own clock: the timestamp is always the real time
+    const timestamp = Math.floor(Date.now() / 1000);
     let status: number | null = null;
     let error: string | null = null;
     try {

@@ -53,8 +53,8 @@ export const retrieveEndpoint: WebhookRoute = {
 
 /**
  * W3 — POST /v1/organizations/webhooks/{id}: only sent fields change; `updated_at` moves only when something
- * did. Disabling drops what is queued; enabling clears `disabled_reason` and the failure count, and starts
- * from an empty queue (events of the disabled period are never delivered — P2 §2.4).
+ * did. Enabling clears `disabled_reason` and the failure count; any change of state drops the queue
+ * (events of the disabled period are never delivered — P2 §2.4).
  */
 export const updateEndpoint: WebhookRoute = {
   method: 'POST',
@@ -62,33 +62,27 @@ export const updateEndpoint: WebhookRoute = {
   write: true,
   async handle(call) {
     const fields = readUpdateBody(call.request.body);
-    const current = await endpointOf(call);
-    const { store } = call.deps;
-    const next: WebhookEndpoint = {
-      ...current,
-      url: fields.url ?? current.url,
-      name: fields.name ?? current.name,
-      description: fields.description ?? current.description,
-      enabledEvents: fields.enabledEvents ?? current.enabledEvents,
-    };
-    if (fields.state !== undefined && fields.state !== current.state) {
-      next.state = fields.state;
-      next.disabledReason = '';
-      if (fields.state === 'enabled') next.failedEvents = 0;
-    }
-    const changed =
-      next.url !== current.url || next.name !== current.name || next.description !== current.description ||
-      next.state !== current.state || next.disabledReason !== current.disabledReason ||
-      JSON.stringify(next.enabledEvents) !== JSON.stringify(current.enabledEvents);
-    const dropQueue = () => store.webhooks.dropPending(current.organizationId, current.id);
-    // in this order, so that nothing queued while the endpoint was disabled survives either transition
-    if (current.state === 'disabled' && next.state === 'enabled') await dropQueue();
-    if (changed) {
-      next.updatedAt = Math.max(call.deps.now(), current.updatedAt);
-      await store.webhooks.update(next);
-    }
-    if (next.state === 'disabled') await dropQueue();
-    return renderEndpoint(changed ? next : current);
+    const { principal, deps } = call;
+    const id = endpointIdParam(call.request);
+    const updated = await deps.store.webhooks.update(principal.organizationId, id, (current) => {
+      const next: WebhookEndpoint = {
+        ...current,
+        url: fields.url ?? current.url,
+        name: fields.name ?? current.name,
+        description: fields.description ?? current.description,
+        enabledEvents: fields.enabledEvents ?? current.enabledEvents,
+      };
+      if (fields.state !== undefined && fields.state !== current.state) {
+        next.state = fields.state;
+        if (fields.state === 'enabled') Object.assign(next, { disabledReason: '', failedEvents: 0 });
+      }
+      const changed =
+        next.url !== current.url || next.name !== current.name || next.description !== current.description ||
+        next.state !== current.state || JSON.stringify(next.enabledEvents) !== JSON.stringify(current.enabledEvents);
+      return changed ? { ...next, updatedAt: Math.max(deps.now(), current.updatedAt) } : current;
+    });
+    if (!updated) throw endpointNotFound(id);
+    return renderEndpoint(updated);
   },
 };
 
