@@ -22,14 +22,28 @@ function encodeTime(ms: number): string {
   return out;
 }
 
+/**
+ * Random bytes are drawn from the kernel in 4 KiB blocks: a call per id (one per request, for request
+ * ids) costs far more than the bytes themselves.
+ */
+const POOL_SIZE = 4096;
+let pool = randomBytes(POOL_SIZE);
+let poolOffset = 0;
+
+function randomByte(): number {
+  if (poolOffset === POOL_SIZE) {
+    pool = randomBytes(POOL_SIZE);
+    poolOffset = 0;
+  }
+  return pool[poolOffset++];
+}
+
 /** Random base62 text without modulo bias (bytes ≥ 248 are dropped and redrawn). */
 export function randomBase62(length: number): string {
   let out = '';
   while (out.length < length) {
-    for (const byte of randomBytes(length * 2)) {
-      if (byte < 248) out += BASE62[byte % 62];
-      if (out.length === length) break;
-    }
+    const byte = randomByte();
+    if (byte < 248) out += BASE62[byte % 62];
   }
   return out;
 }

@@ -76,8 +76,9 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
       },
     },
   });
-  app.addHook('onRequest', async (request, reply) => {
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('request-id', request.id);
+    done();
   });
   if (options.worker !== false) {
     const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
