@@ -6,6 +6,7 @@ import { newId } from './ids.js';
 import { KeyResolver } from './keys.js';
 import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
+import { redactUrl } from './http/redact.js';
 import { registerPlatformRoutes } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes, type OperatorDeps } from './http/operator.js';
@@ -24,10 +25,6 @@ import type { Store } from './store/index.js';
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
 export const BODY_LIMIT = 1024 * 1024;
 
-/** Link tokens must never reach a log line. */
-function redactUrl(url: string): string {
-  return url.replace(/(enrollment_token=)[^&]*/g, '$1[redacted]').replace(/(\/user-profiles\/enrollment\/)[^/?]*/g, '$1[redacted]');
-}
 
 /** Separate keys per purpose, derived from the one server secret. */
 const deriveKey = (secret: Buffer, purpose: string) => createHmac('sha256', secret).update(purpose).digest();

@@ -11,6 +11,7 @@ import {
   sessionCookie, setCookie, signInBinding, signInCookie, SESSION_TTL_MS, SIGN_IN_TTL_MS, type Session,
 } from './session.js';
 import { consoleHeader, messageBody, profileBody, profilesBody, queueBody, signInBody, type Viewer } from './views.js';
+import { registerWebhookPages } from './webhooks.js';
 
 /** A signed-in request: the session, who acts, and what its pages show of the viewer. */
 interface Operator {
@@ -265,4 +266,22 @@ async function consoleRoutes(app: FastifyInstance, deps: OperatorDeps): Promise<
     await deps.standing.reviewIdentityCheck(op.organizationId, id, op.actor, actionIdOf(params), passed);
     return passed ? 'passed' : 'failed';
   });
+
+  // ------------------------------------------------------------------ webhooks: endpoints, delivery log, re-send
+
+  registerWebhookPages<Operator>(
+    {
+      page,
+      send,
+      form: (url, back, run) =>
+        app.post(url, async (request, reply) => {
+          const op = await signedIn(request);
+          if (!op) return toSignIn(request, reply);
+          const params = request.params as Record<string, string>;
+          if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, back(params));
+          return run(op, params, reply);
+        }),
+    },
+    deps,
+  );
 }

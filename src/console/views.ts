@@ -31,7 +31,7 @@ export function consoleHeader(viewer: Viewer): SafeHtml {
   return html`<header class="console-bar">
 <strong>uprof review console</strong>
 <span class="muted">${viewer.organizationName}</span>
-<nav><a href="/console">Review queue</a><a href="/console/profiles">Profiles</a></nav>
+<nav><a href="/console">Review queue</a><a href="/console/profiles">Profiles</a><a href="/console/webhooks">Webhooks</a></nav>
 <form method="post" action="/console/sign-out" class="inline">${csrfInput(viewer)}<button class="secondary" type="submit">Sign out</button></form>
 </header>`;
 }

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, internalError, invalidRequest, notFound, requestTooLarge } from '../errors.js';
+import { redactUrl } from './redact.js';
 
 /** Fastify's own refusals of a request, in Anthropic's terms. */
 function fromFramework(error: FastifyError): ApiError | null {
@@ -44,6 +45,10 @@ export function errorHandler(error: FastifyError, request: FastifyRequest, reply
   return sendError(reply, internalError());
 }
 
+/** The answer for a route that does not exist (or must look as if it did not): the path, tokens redacted. */
+export const noRoute = (request: FastifyRequest, because = '') =>
+  notFound(`No route for ${request.method} ${redactUrl(request.url.split('?')[0])}${because}.`);
+
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  return sendError(reply, notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`));
+  return sendError(reply, noRoute(request));
 }

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
-import { authenticationFailed, notFound } from '../errors.js';
+import { noRoute } from './errors.js';
+import { authenticationFailed } from '../errors.js';
 import type { KeyResolver } from '../keys.js';
 import type { Standing } from '../standing.js';
 import type { SecretBox } from '../webhooks/secrets.js';
@@ -37,7 +38,7 @@ export async function admitOperator(request: FastifyRequest, keys: KeyResolver):
   if (!secret) throw authenticationFailed('Missing API key: send an operator key as x-api-key or as Authorization: Bearer.');
   const key = await keys.resolve(secret);
   if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
-  if (key.role !== 'operator') throw notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`);
+  if (key.role !== 'operator') throw noRoute(request);
   return { organizationId: key.organizationId, workspaceId: key.defaultWorkspaceId, keyId: key.id, role: key.role };
 }
 

@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { noRoute } from './errors.js';
 import { dialectFor, type Dialect } from '../dialects/index.js';
-import { authenticationFailed, invalidRequest, notFound, permissionDenied } from '../errors.js';
+import { authenticationFailed, invalidRequest, permissionDenied } from '../errors.js';
 import type { KeyResolver } from '../keys.js';
 import type { Store } from '../store/index.js';
 import type { KeyRole, ResolvedKey } from '../store/tenancy.js';
@@ -32,28 +33,26 @@ export function presentedSecret(request: FastifyRequest): string | null {
   return null;
 }
 
-function singleHeader(request: FastifyRequest, name: string): string | undefined {
+export function singleHeader(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
 }
 
 /**
- * The checks every platform route runs, in order: a live platform key (401), the workspace the key acts
- * for (decision 6; echoed on every later answer, refusals included), `anthropic-version` (decision 4), and
- * the dialect (decisions 1–3).
+ * What every key-authenticated API (user profiles, organization webhooks) checks first, in order: a live
+ * key (401; operator keys see these routes as unknown, decision 32), the workspace it acts for (decision 6;
+ * echoed on every later answer, refusals included), and `anthropic-version` (decision 4).
  */
-export async function admitPlatformRequest(
+export async function admitApiKey(
   request: FastifyRequest,
   reply: FastifyReply,
   deps: { store: Store; keys: KeyResolver },
-): Promise<PlatformRequest> {
+): Promise<{ key: ResolvedKey; workspaceId: string }> {
   const secret = presentedSecret(request);
   if (!secret) throw authenticationFailed('Missing API key: send it as x-api-key or as Authorization: Bearer.');
   const key = await deps.keys.resolve(secret);
   if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
-  // decision 32: operator keys do not see platform routes at all; admin keys may not use them
-  if (key.role === 'operator') throw notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`);
-  if (key.role === 'admin') throw permissionDenied('Admin API keys cannot call the User Profiles API; use an API key.');
+  if (key.role === 'operator') throw noRoute(request);
 
   const workspaceId = await effectiveWorkspace(deps.store, key, singleHeader(request, 'anthropic-workspace-id'));
   reply.header('anthropic-workspace-id', workspaceId);
@@ -63,7 +62,17 @@ export async function admitPlatformRequest(
   if (!ANTHROPIC_VERSIONS.includes(version.trim())) {
     throw invalidRequest(`anthropic-version: ${JSON.stringify(version)} is not a supported version (${ANTHROPIC_VERSIONS.join(', ')}).`);
   }
+  return { key, workspaceId };
+}
 
+/** The User Profiles API: `admitApiKey`, then no admin keys (decision 32), then the dialect (decisions 1–3). */
+export async function admitPlatformRequest(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  deps: { store: Store; keys: KeyResolver },
+): Promise<PlatformRequest> {
+  const { key, workspaceId } = await admitApiKey(request, reply, deps);
+  if (key.role === 'admin') throw permissionDenied('Admin API keys cannot call the User Profiles API; use an API key.');
   return {
     principal: { organizationId: key.organizationId, workspaceId, keyId: key.id, role: key.role },
     dialect: dialectFor(request.headers['anthropic-beta']),

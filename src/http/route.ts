@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.js';
 import type { CursorCodec } from '../domain/cursor.js';
-import { notFound, profileNotFound } from '../errors.js';
+import { noRoute } from './errors.js';
+import { profileNotFound } from '../errors.js';
 import { isWellFormedId } from '../ids.js';
 import type { KeyResolver } from '../keys.js';
 import type { Store } from '../store/index.js';
@@ -46,7 +47,7 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
       handler: async (request, reply) => {
         const admitted = await admitPlatformRequest(request, reply, deps);
         if (route.betaOnly && admitted.dialect.beta === null) {
-          throw notFound(`No route for ${request.method} ${request.url.split('?')[0]} without a user-profiles beta value.`);
+          throw noRoute(request, ' without a user-profiles beta value');
         }
         return route.handle({ ...admitted, request, reply, deps });
       },

@@ -1,9 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { authenticationFailed, invalidRequest, notFound, permissionDenied } from '../errors.js';
-import type { Store } from '../store/index.js';
-import type { ResolvedKey } from '../store/tenancy.js';
+import { noRoute } from './errors.js';
+import { permissionDenied } from '../errors.js';
 import type { OperatorDeps } from './operator.js';
-import { ANTHROPIC_VERSIONS, presentedSecret, type Principal } from './platform.js';
+import { admitApiKey, singleHeader, type Principal } from './platform.js';
 
 /** The beta value that unlocks `/v1/organizations/webhooks*` (P2 §2.1). */
 export const WEBHOOKS_BETA = 'webhooks-2026-10-07';
@@ -26,26 +25,16 @@ export interface WebhookRoute {
   handle(call: WebhookCall): Promise<unknown>;
 }
 
-function headerValue(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(',') : value;
-}
-
-const unknownRoute = (request: FastifyRequest) => notFound(`No route for ${request.method} ${request.url.split('?')[0]}.`);
-
 /** decision 1: a comma-separated list; spaces around items are ignored */
 export function hasWebhooksBeta(request: FastifyRequest): boolean {
-  return (headerValue(request, 'anthropic-beta') ?? '').split(',').some((item) => item.trim() === WEBHOOKS_BETA);
+  return (singleHeader(request, 'anthropic-beta') ?? '').split(',').some((item) => item.trim() === WEBHOOKS_BETA);
 }
 
 /**
- * The checks every organization-webhooks route runs, in order:
- * 1. the beta gate: without `webhooks-2026-10-07` the route does not exist (404, before anything else, so it
- *    is indistinguishable from an unknown route — P2 §2.1);
- * 2. a live key (401); operator keys get the unknown-route 404 (decision 32);
- * 3. the workspace the key acts for (decision 6), echoed on every later answer;
- * 4. `anthropic-version` (decision 4);
- * 5. changes need an admin key or an organization-wide key; a workspace-bound key may only read (decision 32).
+ * The checks every organization-webhooks route runs, in order: the beta gate (without `webhooks-2026-10-07`
+ * the route does not exist: 404 before anything else, indistinguishable from an unknown route — P2 §2.1);
+ * then `admitApiKey` (key, workspace, anthropic-version); then changes need an admin key or an
+ * organization-wide key, while a workspace-bound key may only read (decision 32).
  */
 export async function admitWebhookRequest(
   request: FastifyRequest,
@@ -53,22 +42,8 @@ export async function admitWebhookRequest(
   deps: WebhookDeps,
   write: boolean,
 ): Promise<Principal> {
-  if (!hasWebhooksBeta(request)) throw unknownRoute(request);
-  const secret = presentedSecret(request);
-  if (!secret) throw authenticationFailed('Missing API key: send it as x-api-key or as Authorization: Bearer.');
-  const key = await deps.keys.resolve(secret);
-  if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
-  if (key.role === 'operator') throw unknownRoute(request);
-
-  const workspaceId = await effectiveWorkspace(deps.store, key, headerValue(request, 'anthropic-workspace-id'));
-  reply.header('anthropic-workspace-id', workspaceId);
-
-  const version = headerValue(request, 'anthropic-version');
-  if (version === undefined) throw invalidRequest('anthropic-version: header is required.');
-  if (!ANTHROPIC_VERSIONS.includes(version.trim())) {
-    throw invalidRequest(`anthropic-version: ${JSON.stringify(version)} is not a supported version (${ANTHROPIC_VERSIONS.join(', ')}).`);
-  }
-
+  if (!hasWebhooksBeta(request)) throw noRoute(request);
+  const { key, workspaceId } = await admitApiKey(request, reply, deps);
   if (write && key.role === 'platform' && key.workspaceId !== null) {
     throw permissionDenied(
       'This API key is bound to a workspace: it may list and read organization webhooks but not change them. ' +
@@ -76,19 +51,6 @@ export async function admitWebhookRequest(
     );
   }
   return { organizationId: key.organizationId, workspaceId, keyId: key.id, role: key.role };
-}
-
-/** decision 6 (as platform.ts applies it): a bound key acts for its workspace only, an organization-wide key for any */
-async function effectiveWorkspace(store: Store, key: ResolvedKey, requested: string | undefined): Promise<string> {
-  const asked = requested?.trim();
-  if (key.workspaceId !== null) {
-    if (asked && asked !== key.workspaceId) throw permissionDenied(`This API key may not act for workspace ${JSON.stringify(asked)}.`);
-    return key.workspaceId;
-  }
-  if (!asked || asked === key.defaultWorkspaceId) return key.defaultWorkspaceId;
-  const workspace = await store.tenancy.workspace(key.organizationId, asked);
-  if (!workspace) throw permissionDenied(`This API key may not act for workspace ${JSON.stringify(asked)}.`);
-  return workspace.id;
 }
 
 export function registerWebhookRoutes(app: FastifyInstance, routes: readonly WebhookRoute[], deps: WebhookDeps): void {

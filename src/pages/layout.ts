@@ -66,6 +66,8 @@ form.go{display:flex;gap:.75rem;align-items:end;flex-wrap:wrap}form.go label{mar
 `;
 
 export function registerAssets(app: import('fastify').FastifyInstance): void {
+  // browsers ask for it on every page; there is none, and a 404 would clutter their consoles
+  app.get('/favicon.ico', async (_request, reply) => reply.code(204).header('cache-control', 'public, max-age=86400').send());
   app.get('/assets/uprof.css', async (_request, reply) =>
     reply.header('cache-control', 'public, max-age=3600').header('x-content-type-options', 'nosniff').type('text/css; charset=utf-8').send(STYLESHEET),
   );

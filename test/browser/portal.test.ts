@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser, screenshot } from '../support/browser.ts';
+import { engines } from '../support/engines.ts';
+import { call, currentSdk, startServer, type TestServer } from '../support/server.ts';
+
+/**
+ * The Verification Portal in a real headless Chromium: no script, strict CSP, plain forms. One engine is
+ * enough here (the e2e suite covers both); every page visited is kept as a screenshot.
+ */
+
+const ENROLL = { action: { type: 'enroll_end_user' as const } };
+const [engine] = await engines();
+
+describe(`verification portal in a browser [${engine.name}]`, () => {
+  let server: TestServer;
+  let browser: Browser;
+  let platforms = 0;
+
+  before(async () => {
+    server = await startServer(engine);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  async function setup(name: string) {
+    const organization = `Northwind Cloud ${++platforms}`;
+    const key = await server.newKey({ organization });
+    const operator = await server.newKey({ organization, role: 'operator' });
+    const client = currentSdk(server, key.api_key);
+    const { id } = await client.userProfiles.create({ name });
+    const actionUrl = async () => (await client.userProfiles.actionURLs.create(id, ENROLL)).url;
+    return { organization, client, id, actionUrl, operatorKey: operator.api_key };
+  }
+
+  /** A fresh page that fails the test on any console error (a CSP violation shows up as one) or script. */
+  async function newPage(): Promise<{ page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, javaScriptEnabled: false });
+    const page = await context.newPage();
+    const problems: string[] = [];
+    page.on('console', (message) => {
+      // the document's own status (400, 410) and the browser's favicon probe are not problems of the page
+      const from = message.location().url;
+      if (/^Failed to load resource/.test(message.text()) && (from === page.url() || new URL(from).pathname === '/favicon.ico')) return;
+      if (message.type() === 'error') problems.push(`${message.text()} (${from})`);
+    });
+    page.on('pageerror', (error) => problems.push(error.message));
+    page.on('requestfailed', (request) => problems.push(`${request.url()}: ${request.failure()?.errorText}`));
+    return { page, problems };
+  }
+
+  /** The shared stylesheet is applied (so the CSP let it through). */
+  async function assertStyled(page: Page) {
+    const background = await page.locator('body').evaluate((body) => (globalThis as any).getComputedStyle(body).backgroundColor);
+    assert.equal(background, 'rgb(250, 249, 247)');
+  }
+
+  it('enroll in cyber: tick tiers, submit, see the confirmation', async () => {
+    const p = await setup('Acme Security GmbH');
+    const url = await p.actionUrl();
+    const { page, problems } = await newPage();
+    const response = await page.goto(url);
+    assert.equal(response?.status(), 200);
+    await assertStyled(page);
+    assert.equal(await page.locator('header strong').innerText(), p.organization);
+    assert.match(await page.locator('main').innerText(), /Acme Security GmbH/);
+    await screenshot(page, 'portal-1-enroll');
+
+    await page.getByLabel(/Specialized Access/).check();
+    await page.getByLabel(/Defense Access/).check();
+    await Promise.all([page.waitForURL(/done=cyber/), page.getByRole('button', { name: 'Apply for the Cyber Verification Program' }).click()]);
+    const landed = new URL(page.url());
+    assert.equal(landed.searchParams.get('done'), 'cyber');
+    assert.equal(landed.searchParams.get('enrollment_token'), new URL(url).searchParams.get('enrollment_token'));
+    assert.match(await page.getByRole('status').first().innerText(), /application to the Cyber Verification Program was submitted/);
+    assert.match(await page.locator('main').innerText(), /Application in review/);
+    await screenshot(page, 'portal-2-confirmation');
+
+    const profile = await p.client.userProfiles.retrieve(p.id);
+    assert.equal(profile.programs.cyber?.status, 'pending');
+
+    // a reload shows the page again without submitting again
+    const reloaded = await page.reload();
+    assert.equal(reloaded?.status(), 200);
+    const history = await call(server, 'GET', `/v1/operator/user_profiles/${p.id}/history`, { key: p.operatorKey });
+    assert.equal(history.json.data.filter((e: any) => e.event === 'cyber.application_submitted').length, 1);
+    assert.deepEqual(problems, []);
+  });
+
+  it('submitting with no tier ticked shows the problem on the page and changes nothing', async () => {
+    const p = await setup('Ann Example');
+    const { page, problems } = await newPage();
+    await page.goto(await p.actionUrl());
+    const response = await Promise.all([page.waitForEvent('response'), page.getByRole('button', { name: /Apply for Enterprise/ }).click()]);
+    assert.equal(response[0].status(), 400);
+    assert.match(await page.getByRole('alert').innerText(), /Choose at least one feature/);
+    await screenshot(page, 'portal-3-refused');
+    assert.equal((await p.client.userProfiles.retrieve(p.id)).programs.efs, null);
+    assert.deepEqual(problems, []);
+  });
+
+  it('identity check first, then the programs', async () => {
+    const p = await setup('Bob Example');
+    const opened = await call(server, 'POST', `/v1/operator/user_profiles/${p.id}/enforcement_actions`, {
+      key: p.operatorKey,
+      body: { type: 'restriction', reason: 'fraud_or_abuse', clearable: true },
+    });
+    assert.equal(opened.status, 200, opened.text);
+    const { page, problems } = await newPage();
+    await page.goto(await p.actionUrl());
+    assert.equal(await page.locator('input[name="tier"]').count(), 0, 'only the identity check is offered');
+    await screenshot(page, 'portal-4-identity-check');
+
+    await page.getByLabel('Full legal name').fill('Robert Example');
+    await page.getByLabel(/I confirm/).check();
+    await Promise.all([page.waitForURL(/done=identity_check/), page.getByRole('button', { name: 'Submit identity check' }).click()]);
+    assert.match(await page.locator('main').innerText(), /identity check was submitted/);
+    assert.equal(await page.locator('input[name="tier"]').count(), 3, 'the programs are offered once the check is in');
+    await screenshot(page, 'portal-5-identity-check-submitted');
+    assert.equal((await p.client.userProfiles.retrieve(p.id)).enforcement_status, 'pending');
+    assert.deepEqual(problems, []);
+  });
+
+  it('an expired link shows a clear error page', async () => {
+    const p = await setup('Carol Example');
+    const url = await p.actionUrl();
+    server.clock.advance(61 * 60_000);
+    const { page, problems } = await newPage();
+    const response = await page.goto(url);
+    assert.equal(response?.status(), 410);
+    await assertStyled(page);
+    assert.equal(await page.locator('h1').innerText(), 'This link has expired');
+    await screenshot(page, 'portal-6-expired');
+    assert.deepEqual(problems, []);
+  });
+});
