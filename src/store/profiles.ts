@@ -50,10 +50,11 @@ function toProfile(row: ProfileRow): Profile {
       onboarded_at: row.onboarded_at,
       reference_id: row.reference_id,
     },
-    metadata: JSON.parse(row.metadata),
+    // most profiles hold the empty values: skip the parser for them (lists map 100 rows a request)
+    metadata: row.metadata === '{}' ? {} : JSON.parse(row.metadata),
     cyber: row.cyber === null ? null : JSON.parse(row.cyber),
     efs: row.efs === null ? null : JSON.parse(row.efs),
-    actions: JSON.parse(row.enforcement),
+    actions: row.enforcement === '[]' ? [] : JSON.parse(row.enforcement),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
