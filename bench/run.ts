@@ -1,31 +1,35 @@
 /**
  * `npm run bench`: uprof's throughput, latency and memory against a bare node:http server answering the same
- * profile JSON, in one run on this machine. A measurement, not a test: it always exits 0 once it has measured.
+ * profile JSON, in one run on this machine, on each storage engine in turn: SQLite (a fresh file), then
+ * PostgreSQL (a fresh schema, dropped afterwards; skipped with a line saying so when it cannot be reached).
+ * A measurement, not a test: it always exits 0 once it has measured.
  *
  *   BENCH_SECONDS=5           measured seconds per run (each run is preceded by a discarded warm-up)
  *   BENCH_WARMUP_SECONDS=1
- *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test   run uprof on PostgreSQL (a fresh schema,
- *                             dropped afterwards) instead of a fresh SQLite file
+ *   BENCH_ENGINES=sqlite,postgres   which engines to run, in that order
+ *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test   the PostgreSQL server (a schema is made in it)
  *
- * Load: autocannon in this process, 10 connections, keep-alive. Baseline runs are interleaved with the uprof
- * runs (the machine is shared and noisy) and every ratio is taken against their median. Latency percentiles
+ * Load: autocannon in this process, 10 connections, keep-alive. One baseline server serves every engine, and
+ * baseline runs are interleaved with the uprof runs (the machine is shared and noisy): every ratio, on either
+ * engine, is taken against the median of all of them. Only one uprof server runs at a time. Latency percentiles
  * come from our own sub-millisecond timings of each 2xx response, since autocannon's histogram keeps whole ms.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
+import {
+  DEFAULT_POSTGRES_URL, UPROF, freshPostgresSchema, killChildren, median, percentile, shown, startServer, stop, table,
+  type Server,
+} from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1);
+const ENGINES = (process.env.BENCH_ENGINES || 'sqlite,postgres').split(',').map((e) => e.trim()).filter(Boolean);
+const POSTGRES_URL = process.env.BENCH_DATABASE_URL || DEFAULT_POSTGRES_URL;
 const CONNECTIONS = 10;
 const SEEDED = 1000;
-const UPROF = fileURLToPath(new URL('../bin/uprof.js', import.meta.url));
 const TARGET = { retrieve: 50, create: 25, list: 10, retrieveP99: 2, createP99: 10, rssMB: 150 };
 
 // autocannon ships no types; this is the part of its API used here.
@@ -40,45 +44,6 @@ type AcRequest = { method?: string; path?: string; body?: string; headers?: Reco
 const autocannon = createRequire(import.meta.url)('autocannon') as (opts: {
   url: string; connections: number; duration: number; headers?: Record<string, string>; requests: AcRequest[];
 }) => AcInstance;
-
-// ---------- child processes ----------
-
-const children: ChildProcess[] = [];
-process.on('exit', () => children.forEach((c) => c.exitCode === null && c.kill('SIGKILL')));
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-interface Server { name: string; url: string; child: ChildProcess; stderr(): string }
-
-async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
-  const port = await freePort();
-  const child = spawn(process.execPath, args, { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
-  children.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
-  const url = `http://127.0.0.1:${port}`;
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
-    if (child.exitCode !== null) break;
-    if (await fetch(url).then(() => true, () => false)) return { name, url, child, stderr: () => stderr };
-  }
-  throw new Error(`${name} did not answer on ${url}${child.exitCode !== null ? ` (exited ${child.exitCode})` : ''}\n${stderr}`);
-}
-
-async function stop(child: ChildProcess) {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(5000)]);
-  if (child.exitCode === null) child.kill('SIGKILL');
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** CPU time (ms, user + system) and resident memory (KiB) of a process, from /proc. */
 function procSample(pid: number): { cpuMs: number; rssKiB: number } {
@@ -99,11 +64,11 @@ function machineBusyMs(): number {
 // ---------- load ----------
 
 interface Run {
-  scenario: string; rps: number; p50: number; p99: number; acP99: number; peakRssMB: number;
+  engine: string; scenario: string; rps: number; p50: number; p99: number; acP99: number; peakRssMB: number;
   errors: number; statuses: string; serverCpu: number; loadCpu: number; otherCpu: number;
 }
 
-async function load(scenario: string, server: Server, request: AcRequest, headers: Record<string, string>): Promise<Run> {
+async function load(engine: string, scenario: string, server: Server, request: AcRequest, headers: Record<string, string>): Promise<Run> {
   const opts = { url: server.url, connections: CONNECTIONS, headers, requests: [request] };
   if (WARMUP_SECONDS > 0) await autocannon({ ...opts, duration: WARMUP_SECONDS });
 
@@ -132,13 +97,12 @@ async function load(scenario: string, server: Server, request: AcRequest, header
   const machineMs = machineBusyMs() - machine0;
   peakRssKiB = Math.max(peakRssKiB, rssKiB);
 
-  const sorted = Float64Array.from(latencies).sort();
-  const pct = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : NaN);
+  const pct = (p: number) => percentile(latencies, p);
   const wallMs = result.duration * 1000;
   const statuses = Object.entries(result.statusCodeStats).filter(([code]) => !code.startsWith('2'))
     .map(([code, { count }]) => `${count}×${code}`).join(' ');
   return {
-    scenario, rps: result['2xx'] / result.duration, p50: pct(50), p99: pct(99), acP99: result.latency.p99,
+    engine, scenario, rps: result['2xx'] / result.duration, p50: pct(50), p99: pct(99), acP99: result.latency.p99,
     peakRssMB: (peakRssKiB * 1024) / 1e6, errors: result.non2xx + result.errors + result.timeouts,
     statuses: [statuses, result.errors && `${result.errors} socket errors`, result.timeouts && `${result.timeouts} timeouts`].filter(Boolean).join(', '),
     serverCpu: (100 * (server1 - server0)) / wallMs, loadCpu: (100 * (self.user + self.system) / 1000) / wallMs,
@@ -148,24 +112,25 @@ async function load(scenario: string, server: Server, request: AcRequest, header
 
 // ---------- the run ----------
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
+interface Database { engine: string; url: string; label: string; drop(): Promise<void> }
 
-async function database(dir: string): Promise<{ url: string; label: string; drop(): Promise<void> }> {
-  const base = process.env.BENCH_DATABASE_URL;
-  if (!base?.startsWith('postgres')) return { url: `sqlite:${join(dir, 'bench.db')}`, label: `SQLite (fresh file, SQLITE_SYNCHRONOUS=${process.env.SQLITE_SYNCHRONOUS || 'FULL, the default'})`, drop: async () => {} };
-  const schema = `uprof_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new pg.Client({ connectionString: base });
-    await client.connect();
-    try { await client.query(sql); } finally { await client.end(); }
-  };
-  await admin(`CREATE SCHEMA ${schema}`);
-  const url = new URL(base);
-  url.searchParams.set('options', `-c search_path=${schema}`);
-  return { url: url.toString(), label: `PostgreSQL (schema ${schema})`, drop: () => admin(`DROP SCHEMA ${schema} CASCADE`) };
+/** The engines to run, in order; an engine that cannot be set up is reported and left out. */
+async function databases(dir: string): Promise<{ dbs: Database[]; skipped: string[] }> {
+  const dbs: Database[] = [];
+  const skipped: string[] = [];
+  for (const engine of ENGINES) {
+    if (engine === 'sqlite') {
+      dbs.push({
+        engine, url: `sqlite:${join(dir, 'bench.db')}`, drop: async () => {},
+        label: `SQLite (fresh file, SQLITE_SYNCHRONOUS=${process.env.SQLITE_SYNCHRONOUS || 'FULL, the default'})`,
+      });
+    } else if (engine === 'postgres') {
+      const schema = await freshPostgresSchema(POSTGRES_URL, 'uprof_bench');
+      if ('unreachable' in schema) skipped.push(`postgres: SKIPPED, PostgreSQL unreachable at ${shown(POSTGRES_URL)} (${schema.unreachable})`);
+      else dbs.push({ engine, url: schema.url, label: `PostgreSQL (fresh schema ${schema.schema})`, drop: schema.drop });
+    } else skipped.push(`${engine}: SKIPPED, unknown engine (BENCH_ENGINES takes sqlite and postgres)`);
+  }
+  return { dbs, skipped };
 }
 
 async function seed(url: string, headers: Record<string, string>): Promise<{ ids: string[]; sample: unknown; bytes: number }> {
@@ -202,89 +167,101 @@ http.createServer((req, res) => {
 
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'uprof-bench-'));
-  const db = await database(dir);
-  const env = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: db.url };
+  const { dbs, skipped } = await databases(dir);
+  console.log(`${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ${SEEDED} profiles seeded per engine; node ${process.version}`);
+  skipped.forEach((line) => console.log(line));
+  const runs: Run[] = [];
+  const notes: string[] = [];
+  let bare: Server | null = null;
   try {
-    const key = JSON.parse(execFileSync(process.execPath, [UPROF, 'keys', 'create', '--org', 'bench', '--json'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!);
-    const uprof = await startServer('uprof', [UPROF, 'serve'], env);
-    const headers = { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01' };
-    const json = { 'content-type': 'application/json' };
-    const { ids, sample, bytes } = await seed(uprof.url, { ...headers, ...json });
-    const bare = await startServer('baseline', ['-e', BASELINE_SERVER], { ...process.env, BENCH_PROFILE: JSON.stringify(sample) });
-
-    console.log(`uprof on ${db.label}; ${CONNECTIONS} connections, ${SECONDS} s per run after ${WARMUP_SECONDS} s warm-up; ` +
-      `${SEEDED} profiles seeded; profile JSON ${bytes} bytes; node ${process.version}`);
-
-    let turn = 0;
-    const createBody = JSON.stringify({ name: 'Bench Create', external_user_details: { reference_id: 'bench_create' } });
-    const scenarios: Record<string, AcRequest> = {
-      retrieve: { method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/user_profiles/${ids[turn++ % ids.length]}` }) },
-      list: { method: 'GET', path: '/v1/user_profiles?limit=100' },
-      create: { method: 'POST', path: '/v1/user_profiles', headers: json, body: createBody },
-    };
-    const runs: Run[] = [];
     const baseline = async () => {
-      const run = await load('baseline', bare, { method: 'GET', path: '/' }, {});
+      const run = await load('-', 'baseline', bare!, { method: 'GET', path: '/' }, {});
       runs.push(run);
       process.stderr.write(`  baseline ${run.rps.toFixed(0)} req/s\n`);
     };
-    await baseline();
-    for (const [name, request] of Object.entries(scenarios)) {
-      const run = await load(name, uprof, request, headers);
-      runs.push(run);
-      process.stderr.write(`  ${name} ${run.rps.toFixed(0)} req/s\n`);
-      await baseline();
+    for (const db of dbs) {
+      const env = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: db.url };
+      const key = JSON.parse(execFileSync(process.execPath, [UPROF, 'keys', 'create', '--org', 'bench', '--json'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!);
+      const uprof = await startServer(`uprof on ${db.engine}`, [UPROF, 'serve'], env);
+      const headers = { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01' };
+      const json = { 'content-type': 'application/json' };
+      const { ids, sample, bytes } = await seed(uprof.url, { ...headers, ...json });
+      notes.push(`${db.engine}: uprof on ${db.label}; profile JSON ${bytes} bytes`);
+      if (!bare) {
+        bare = await startServer('baseline', ['-e', BASELINE_SERVER], { ...process.env, BENCH_PROFILE: JSON.stringify(sample) });
+        await baseline();
+      }
+      process.stderr.write(`${db.engine}:\n`);
+
+      let turn = 0;
+      const createBody = JSON.stringify({ name: 'Bench Create', external_user_details: { reference_id: 'bench_create' } });
+      const scenarios: Record<string, AcRequest> = {
+        retrieve: { method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/user_profiles/${ids[turn++ % ids.length]}` }) },
+        list: { method: 'GET', path: '/v1/user_profiles?limit=100' },
+        create: { method: 'POST', path: '/v1/user_profiles', headers: json, body: createBody },
+      };
+      for (const [name, request] of Object.entries(scenarios)) {
+        const run = await load(db.engine, name, uprof, request, headers);
+        runs.push(run);
+        process.stderr.write(`  ${name} ${run.rps.toFixed(0)} req/s\n`);
+        await baseline();
+      }
+      await stop(uprof.child);
     }
-    await stop(bare.child);
-    await stop(uprof.child);
-    report(runs);
+    if (bare) await stop(bare.child);
+    if (runs.length) report(runs, notes);
+    skipped.forEach((line) => console.log(line));
   } finally {
-    children.forEach((c) => c.exitCode === null && c.kill('SIGKILL'));
-    await db.drop().catch((e: Error) => console.error(`could not drop the PostgreSQL schema: ${e.message}`));
+    killChildren();
+    for (const db of dbs) await db.drop().catch((e: Error) => console.error(`could not drop the ${db.engine} database: ${e.message}`));
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-function report(runs: Run[]) {
+const SCENARIOS = ['retrieve', 'create', 'list'] as const;
+
+function report(runs: Run[], notes: string[]) {
   const bareRps = median(runs.filter((r) => r.scenario === 'baseline').map((r) => r.rps));
-  const get = (name: string) => runs.find((r) => r.scenario === name)!;
   const targets: Record<string, string> = {
     retrieve: `≥ ${TARGET.retrieve} %, p99 ≤ ${TARGET.retrieveP99} ms`, create: `≥ ${TARGET.create} %, p99 ≤ ${TARGET.createP99} ms`,
     list: `≥ ${TARGET.list} %`,
   };
-  const head = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'ac p99', '% bare', 'target', 'peak RSS MB', 'srv CPU %', 'gen CPU %', 'other CPU %', 'errors'];
+  const head = ['engine', 'scenario', 'req/s', 'p50 ms', 'p99 ms', 'ac p99', '% bare', 'target', 'peak RSS MB', 'srv CPU %', 'gen CPU %', 'other CPU %', 'errors'];
   const rows = runs.map((r) => [
-    r.scenario, r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), String(r.acP99),
+    r.engine, r.scenario, r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), String(r.acP99),
     `${((100 * r.rps) / bareRps).toFixed(0)} %`, targets[r.scenario] ?? '', r.peakRssMB.toFixed(0),
     r.serverCpu.toFixed(0), r.loadCpu.toFixed(0), r.otherCpu.toFixed(0), r.errors ? `${r.errors} (${r.statuses})` : '0',
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 || i === 6 || i === 11 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   console.log();
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  rows.forEach((row) => console.log(line(row)));
-  console.log(`\nbaseline: median of ${runs.filter((r) => r.scenario === 'baseline').length} runs = ${bareRps.toFixed(0)} req/s. ` +
+  notes.forEach((note) => console.log(note));
+  console.log();
+  console.log(table(head, rows, [0, 1, 7, 12]));
+  console.log(`\nbaseline: median of ${runs.filter((r) => r.scenario === 'baseline').length} runs = ${bareRps.toFixed(0)} req/s, shared by every engine. ` +
     `p50/p99 from per-response timings (sub-ms); "ac p99" is autocannon's own, in whole ms. ` +
     `CPU % is CPU time / wall time (200 % = both cores): srv = the server child, gen = this process (autocannon), other = every other process on the machine (PostgreSQL's included).\n`);
-  const busiest = Math.max(...runs.map((r) => r.otherCpu));
-  if (busiest > 25) console.log(`NOISY: other processes used up to ${busiest.toFixed(0)} % CPU during a run; the numbers above are depressed and unstable.\n`);
+  const busiest = Math.max(...runs.filter((r) => r.engine !== 'postgres').map((r) => r.otherCpu));
+  if (busiest > 25) console.log(`NOISY: other processes used up to ${busiest.toFixed(0)} % CPU during a baseline or SQLite run; the numbers above are depressed and unstable.\n`);
 
   const verdict = (ok: boolean) => (ok ? 'MET' : 'MISS');
-  for (const name of ['retrieve', 'create', 'list'] as const) {
-    const pct = (100 * get(name).rps) / bareRps;
-    console.log(`${name}: ${pct.toFixed(0)} % of bare (target ≥ ${TARGET[name]} %) ${verdict(pct >= TARGET[name])}`);
+  for (const engine of [...new Set(runs.map((r) => r.engine))].filter((e) => e !== '-')) {
+    const get = (name: string) => runs.find((r) => r.engine === engine && r.scenario === name)!;
+    const lines: string[] = [];
+    for (const name of SCENARIOS) {
+      const pct = (100 * get(name).rps) / bareRps;
+      lines.push(`${name}: ${pct.toFixed(0)} % of bare (target ≥ ${TARGET[name]} %) ${verdict(pct >= TARGET[name])}`);
+    }
+    for (const name of ['retrieve', 'create'] as const) {
+      const target = TARGET[`${name}P99`];
+      lines.push(`${name} p99: ${get(name).p99.toFixed(2)} ms (target ≤ ${target} ms) ${verdict(get(name).p99 <= target)}`);
+    }
+    const peak = Math.max(...SCENARIOS.map((name) => get(name).peakRssMB));
+    lines.push(`uprof peak RSS: ${peak.toFixed(0)} MB (target ≤ ${TARGET.rssMB} MB) ${verdict(peak <= TARGET.rssMB)}`);
+    console.log(`${engine}:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }
-  for (const name of ['retrieve', 'create'] as const) {
-    const target = TARGET[`${name}P99`];
-    console.log(`${name} p99: ${get(name).p99.toFixed(2)} ms (target ≤ ${target} ms) ${verdict(get(name).p99 <= target)}`);
-  }
-  const peak = Math.max(...runs.filter((r) => r.scenario !== 'baseline').map((r) => r.peakRssMB));
-  console.log(`uprof peak RSS: ${peak.toFixed(0)} MB (target ≤ ${TARGET.rssMB} MB) ${verdict(peak <= TARGET.rssMB)}`);
 
   const failed = runs.filter((r) => r.errors > 0);
   if (failed.length) {
-    console.log(`\nINVALID: ${failed.map((r) => `${r.scenario} had ${r.errors} errors (${r.statuses})`).join('; ')}. ` +
+    console.log(`\nINVALID: ${failed.map((r) => `${r.engine} ${r.scenario} had ${r.errors} errors (${r.statuses})`).join('; ')}. ` +
       'A benchmark with errors measures the error path: fix the cause and run again.');
   } else console.log('\nno errors: every response was 2xx.');
 }

@@ -26,8 +26,16 @@ import type { Store } from './store/index.js';
 export const BODY_LIMIT = 1024 * 1024;
 
 
-/** Separate keys per purpose, derived from the one server secret. */
-const deriveKey = (secret: Buffer, purpose: string) => createHmac('sha256', secret).update(purpose).digest();
+/** Separate keys per purpose, derived from the one server secret every process on a database shares. */
+export function purposeKeys(secret: Buffer) {
+  const derive = (purpose: string) => createHmac('sha256', secret).update(purpose).digest();
+  return {
+    cursors: derive('list cursors'),
+    links: derive('hosted page links'),
+    forms: derive('page forms'),
+    sessions: derive('console sessions'),
+  };
+}
 
 /** The composition root: configuration + store → a ready Fastify app. */
 export interface AppOptions {
@@ -38,16 +46,16 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
-  const secret = await store.serverSecret();
+  const keys = purposeKeys(await store.serverSecret());
   const now = options.now ?? Date.now;
   const deps: OperatorDeps = {
     config,
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
-    cursors: new CursorCodec(deriveKey(secret, 'list cursors')),
-    linkKey: deriveKey(secret, 'hosted page links'),
-    formKey: deriveKey(secret, 'page forms'),
-    sessionKey: deriveKey(secret, 'console sessions'),
+    cursors: new CursorCodec(keys.cursors),
+    linkKey: keys.links,
+    formKey: keys.forms,
+    sessionKey: keys.sessions,
     now,
     standing: new Standing(store, now),
     secrets: new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile)),

@@ -77,6 +77,17 @@ function mutableValues(p: Profile): Param[] {
   ];
 }
 
+/** The columns a new profile row sets, in the order `profileInsertValues` binds them (bulk loaders use both). */
+export const PROFILE_INSERT_COLUMNS = [
+  'organization_id', 'id', 'created_at', 'name', 'name_key', 'access_type', 'internal', 'reference_id', 'onboarded_at',
+  'account_status', 'country', 'email_hash', 'entity_type', 'name_hash', 'metadata', 'cyber', 'efs', 'enforcement',
+  'awaiting_review', 'next_expiry', 'updated_at',
+] as const;
+
+export function profileInsertValues(profile: Profile): Param[] {
+  return [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)];
+}
+
 export interface ListQuery {
   order: SortOrder;
   orderBy: 'created_at' | 'name';
@@ -112,11 +123,8 @@ export class ProfileRepository {
   async insert(profile: Profile, actor: Actor): Promise<void> {
     await this.sql.batch([
       {
-        sql: `INSERT INTO user_profiles (organization_id, id, created_at, name, name_key, access_type, internal, reference_id,
-                onboarded_at, account_status, country, email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement,
-                awaiting_review, next_expiry, updated_at)
-              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        params: [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)],
+        sql: `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES (${PROFILE_INSERT_COLUMNS.map(() => '?').join(', ')})`,
+        params: profileInsertValues(profile),
       },
       ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
       ...outboxStatements(eventsFor(null, profile), profile.createdAt),

@@ -260,7 +260,7 @@ export class WebhookRepository {
         const disabled = await tx.run(
           `UPDATE webhook_endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ?
            WHERE organization_id = ? AND id = ? AND state = 'enabled' AND failed_events >= ?`,
-          [`Disabled automatically after ${disableAfter} consecutive events failed to deliver.`, attempt.at,
+          [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at,
             delivery.organizationId, delivery.endpointId, disableAfter],
         );
         if (disabled === 1) await tx.run(DROP_PENDING, [delivery.organizationId, delivery.endpointId]);
