@@ -61,5 +61,7 @@ export function isWellFormedId(prefix: IdPrefix, value: string): boolean {
 
 /** Webhook event ids have their own documented shape: `whe_` + 32 hex (decision 28). */
 export function newEventId(): string {
-  return `whe_${randomBytes(16).toString('hex')}`;
+  let hex = '';
+  for (let i = 0; i < 16; i++) hex += randomByte().toString(16).padStart(2, '0');
+  return `whe_${hex}`;
 }

@@ -9,54 +9,44 @@ import { newId } from '../ids.js';
 import { outboxStatements } from './webhooks.js';
 import type { Param, Sql, Statement } from './sql.js';
 
-interface ProfileRow {
-  organization_id: string;
-  id: string;
-  name: string | null;
-  access_type: AccessType;
-  internal: number;
-  reference_id: string | null;
-  onboarded_at: number | null;
-  account_status: ExternalUserDetails['account_status'];
-  country: string | null;
-  email_hash: string | null;
-  entity_type: ExternalUserDetails['entity_type'];
-  name_hash: string | null;
-  metadata: string;
-  cyber: string | null;
-  efs: string | null;
-  enforcement: string;
-  created_at: number;
-  updated_at: number;
-}
-
+/** The columns a profile is read from, in this order (rows come back as arrays: see Sql.rows). */
 const COLUMNS =
   'organization_id, id, name, access_type, internal, reference_id, onboarded_at, account_status, country, ' +
   'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, created_at, updated_at';
 
-function toProfile(row: ProfileRow): Profile {
+type Nullable<T> = T | null;
+
+function toProfile(row: unknown[]): Profile {
+  const [
+    organizationId, id, name, accessType, internal, referenceId, onboardedAt, accountStatus, country,
+    emailHash, entityType, nameHash, metadata, cyber, efs, enforcement, createdAt, updatedAt,
+  ] = row as [
+    string, string, Nullable<string>, AccessType, number, Nullable<string>, Nullable<number>, ExternalUserDetails['account_status'],
+    Nullable<string>, Nullable<string>, ExternalUserDetails['entity_type'], Nullable<string>, string, Nullable<string>,
+    Nullable<string>, string, number, number,
+  ];
   return {
-    id: row.id,
-    organizationId: row.organization_id,
-    name: row.name,
-    accessType: row.access_type,
-    internal: row.internal === 1,
+    id,
+    organizationId,
+    name,
+    accessType,
+    internal: internal === 1,
     details: {
-      account_status: row.account_status,
-      country: row.country,
-      email_hash: row.email_hash,
-      entity_type: row.entity_type,
-      name_hash: row.name_hash,
-      onboarded_at: row.onboarded_at,
-      reference_id: row.reference_id,
+      account_status: accountStatus,
+      country,
+      email_hash: emailHash,
+      entity_type: entityType,
+      name_hash: nameHash,
+      onboarded_at: onboardedAt,
+      reference_id: referenceId,
     },
     // most profiles hold the empty values: skip the parser for them (lists map 100 rows a request)
-    metadata: row.metadata === '{}' ? {} : JSON.parse(row.metadata),
-    cyber: row.cyber === null ? null : JSON.parse(row.cyber),
-    efs: row.efs === null ? null : JSON.parse(row.efs),
-    actions: row.enforcement === '[]' ? [] : JSON.parse(row.enforcement),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    metadata: metadata === '{}' ? {} : JSON.parse(metadata),
+    cyber: cyber === null ? null : JSON.parse(cyber),
+    efs: efs === null ? null : JSON.parse(efs),
+    actions: enforcement === '[]' ? [] : JSON.parse(enforcement),
+    createdAt,
+    updatedAt,
   };
 }
 
@@ -132,7 +122,7 @@ export class ProfileRepository {
   }
 
   async find(organizationId: string, id: string): Promise<Profile | null> {
-    const row = await this.sql.get<ProfileRow>(
+    const [row] = await this.sql.rows(
       `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL`,
       [organizationId, id],
     );
@@ -184,7 +174,7 @@ export class ProfileRepository {
 
   /** Profiles with an application or identity check awaiting the provider, oldest change first. */
   async awaitingReview(organizationId: string, limit = 200): Promise<Profile[]> {
-    const rows = await this.sql.all<ProfileRow>(
+    const rows = await this.sql.rows(
       `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND awaiting_review = 1
        ORDER BY updated_at, id LIMIT ?`,
       [organizationId, limit],
@@ -216,7 +206,7 @@ export class ProfileRepository {
   /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */
   private async lockedRow(tx: Sql, organizationId: string, id: string): Promise<Profile | null> {
     const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
-    const row = await tx.get<ProfileRow>(
+    const [row] = await tx.rows(
       `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL${lock}`,
       [organizationId, id],
     );
@@ -237,18 +227,18 @@ export class ProfileRepository {
     if (query.orderBy === 'created_at') {
       const where = after?.by === 'created_at' ? ` AND (created_at, id) ${cmp} (?, ?)` : '';
       const params: Param[] = after?.by === 'created_at' ? [organizationId, after.createdAt, after.id, want] : [organizationId, want];
-      const rows = await this.sql.all<ProfileRow>(
+      const rows = await this.sql.rows(
         `SELECT ${COLUMNS} FROM user_profiles WHERE ${live}${where} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`,
         params,
       );
       return rows.map(toProfile);
     }
-    const rows: ProfileRow[] = [];
+    const rows: unknown[][] = [];
     const inNamelessPart = after?.by === 'name' && after.name === null;
     if (!inNamelessPart) {
       const named = after?.by === 'name' && after.name !== null;
       rows.push(
-        ...(await this.sql.all<ProfileRow>(
+        ...(await this.sql.rows(
           `SELECT ${COLUMNS} FROM user_profiles WHERE ${live} AND name_key IS NOT NULL${named ? ` AND (name_key, id) ${cmp} (?, ?)` : ''}
            ORDER BY name_key ${dir}, id ${dir} LIMIT ?`,
           named ? [organizationId, (after as { name: string }).name, after!.id, want] : [organizationId, want],
@@ -258,7 +248,7 @@ export class ProfileRepository {
     if (rows.length < want) {
       const fromId = inNamelessPart ? after.id : null;
       rows.push(
-        ...(await this.sql.all<ProfileRow>(
+        ...(await this.sql.rows(
           `SELECT ${COLUMNS} FROM user_profiles WHERE ${live} AND name_key IS NULL${fromId ? ` AND id ${cmp} ?` : ''}
            ORDER BY id ${dir} LIMIT ?`,
           fromId ? [organizationId, fromId, want - rows.length] : [organizationId, want - rows.length],
