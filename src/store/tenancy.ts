@@ -95,22 +95,21 @@ export class TenancyRepository {
       [secretHash, key.id, key.organizationId, key.workspaceId, key.role, key.hint, key.createdAt]);
   }
 
-  async keyBySecretHash(secretHash: string): Promise<ResolvedKey | null> {
-    const row = await this.sql.get<KeyRow & { default_workspace_id: string }>(
-      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at, w.id AS default_workspace_id
-       FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
-       WHERE k.secret_hash = ?`,
-      [secretHash]);
-    return row ? { ...toKey(row), defaultWorkspaceId: row.default_workspace_id } : null;
+  keyBySecretHash(secretHash: string): Promise<ResolvedKey | null> {
+    return this.resolvedKey('k.secret_hash', secretHash);
   }
 
   /** A key by its id (not its secret): how a console session re-checks that its key is still live. */
-  async keyById(id: string): Promise<ResolvedKey | null> {
+  keyById(id: string): Promise<ResolvedKey | null> {
+    return this.resolvedKey('k.id', id);
+  }
+
+  private async resolvedKey(column: 'k.secret_hash' | 'k.id', value: string): Promise<ResolvedKey | null> {
     const row = await this.sql.get<KeyRow & { default_workspace_id: string }>(
       `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at, w.id AS default_workspace_id
        FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
-       WHERE k.id = ?`,
-      [id]);
+       WHERE ${column} = ?`,
+      [value]);
     return row ? { ...toKey(row), defaultWorkspaceId: row.default_workspace_id } : null;
   }
 

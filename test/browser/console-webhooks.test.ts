@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from '../support/browser.ts';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
 import { engines } from '../support/engines.ts';
 import { call, currentSdk, startServer, type TestServer } from '../support/server.ts';
 import { newConsoleOrg, newProfile } from '../e2e/console-client.ts';
@@ -33,19 +33,7 @@ describe(`review console webhooks in a browser [${engine.name}]`, () => {
     await server?.close();
   });
 
-  /** A fresh page that records any console error (a CSP violation shows up as one) or script error. */
-  async function newPage(): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      const from = message.location().url;
-      if (/^Failed to load resource/.test(message.text()) && (from === page.url() || new URL(from).pathname === '/favicon.ico')) return;
-      if (message.type() === 'error') problems.push(`${message.text()} (${from})`);
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    return { page, problems };
-  }
+  const newPage = () => newCheckedPage(browser);
 
   it('lists the endpoints, shows a delivery log and re-sends an event', async () => {
     const org = await newConsoleOrg(server);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from '../support/browser.ts';
+import { assertStyled, launchBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
 import { engines } from '../support/engines.ts';
 import { startServer, type TestServer } from '../support/server.ts';
 import { endCustomer, newConsoleOrg, newProfile, retrieve, type ConsoleOrg } from '../e2e/console-client.ts';
@@ -28,26 +28,8 @@ describe(`review console in a browser [${engine.name}]`, () => {
     await server?.close();
   });
 
-  /** A fresh page that records any console error (a CSP violation shows up as one) or script error. */
-  async function newPage(): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, javaScriptEnabled: false });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      // the document's own error status and the browser's favicon probe are not problems of the page
-      const from = message.location().url;
-      if (/^Failed to load resource/.test(message.text()) && (from === page.url() || new URL(from).pathname === '/favicon.ico')) return;
-      if (message.type() === 'error') problems.push(`${message.text()} (${from})`);
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    return { page, problems };
-  }
+  const newPage = () => newCheckedPage(browser);
 
-  /** The shared stylesheet is applied (so the CSP let it through) and the wide console layout is in use. */
-  async function assertStyled(page: Page) {
-    const background = await page.locator('body').evaluate((body) => (globalThis as any).getComputedStyle(body).backgroundColor);
-    assert.equal(background, 'rgb(250, 249, 247)');
-  }
 
   async function signIn(page: Page, org: ConsoleOrg) {
     const response = await page.goto(`${server.baseURL}/console`);

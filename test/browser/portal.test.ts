@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from '../support/browser.ts';
+import type { Browser } from 'playwright-core';
+import { assertStyled, launchBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
 import { engines } from '../support/engines.ts';
 import { call, currentSdk, startServer, type TestServer } from '../support/server.ts';
 
@@ -37,27 +37,13 @@ describe(`verification portal in a browser [${engine.name}]`, () => {
     return { organization, client, id, actionUrl, operatorKey: operator.api_key };
   }
 
-  /** A fresh page that fails the test on any console error (a CSP violation shows up as one) or script. */
-  async function newPage(): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 800 }, javaScriptEnabled: false });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => {
-      // the document's own status (400, 410) and the browser's favicon probe are not problems of the page
-      const from = message.location().url;
-      if (/^Failed to load resource/.test(message.text()) && (from === page.url() || new URL(from).pathname === '/favicon.ico')) return;
-      if (message.type() === 'error') problems.push(`${message.text()} (${from})`);
-    });
-    page.on('pageerror', (error) => problems.push(error.message));
-    page.on('requestfailed', (request) => problems.push(`${request.url()}: ${request.failure()?.errorText}`));
-    return { page, problems };
+  /** A checked page that also fails on any request that did not complete. */
+  async function newPage() {
+    const checked = await newCheckedPage(browser, { width: 1000, height: 800 });
+    checked.page.on('requestfailed', (request) => checked.problems.push(`${request.url()}: ${request.failure()?.errorText}`));
+    return checked;
   }
 
-  /** The shared stylesheet is applied (so the CSP let it through). */
-  async function assertStyled(page: Page) {
-    const background = await page.locator('body').evaluate((body) => (globalThis as any).getComputedStyle(body).backgroundColor);
-    assert.equal(background, 'rgb(250, 249, 247)');
-  }
 
   it('enroll in cyber: tick tiers, submit, see the confirmation', async () => {
     const p = await setup('Acme Security GmbH');

@@ -1,5 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import assert from 'node:assert/strict';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Debian's Chromium; never a downloaded browser. */
@@ -24,4 +25,27 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(SCREENSHOT_DIR, `${name.replace(/[^a-z0-9-]+/gi, '-')}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * A fresh page, JavaScript off, that records every console error (a CSP violation shows up as one) and
+ * script error. The document's own error status and the browser's favicon probe are not the page's problems.
+ */
+export async function newCheckedPage(browser: Browser, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport, javaScriptEnabled: false });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    const from = message.location().url;
+    if (/^Failed to load resource/.test(message.text()) && (from === page.url() || new URL(from).pathname === '/favicon.ico')) return;
+    if (message.type() === 'error') problems.push(`${message.text()} (${from})`);
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return { page, problems };
+}
+
+/** The shared stylesheet is applied, so the CSP let it through. */
+export async function assertStyled(page: Page): Promise<void> {
+  const background = await page.locator('body').evaluate((body) => (globalThis as any).getComputedStyle(body).backgroundColor);
+  assert.equal(background, 'rgb(250, 249, 247)');
 }
