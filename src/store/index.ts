@@ -34,7 +34,7 @@ export function openSql(options: StoreOptions): Sql {
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length);
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    return SqliteSql.open(path, { synchronous: options.sqliteSynchronous ?? 'FULL' });
+    return SqliteSql.open(path, { synchronous: options.sqliteSynchronous ?? 'NORMAL' });
   }
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(url)})`);
 }

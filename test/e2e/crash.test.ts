@@ -6,13 +6,13 @@ import type Anthropic from '@anthropic-ai/sdk';
 import type { UserProfile } from '@anthropic-ai/sdk/resources/user-profiles';
 import { mintKey, type MintedKey } from '../../src/keys.ts';
 import { openStore } from '../../src/store/index.ts';
-import { engines } from '../support/engines.ts';
+import { engines, type Engine } from '../support/engines.ts';
 import { describeOutcome, outcome, range, sdkFor, startServerProcess, type ServerProcess } from '../support/processes.ts';
 
 /**
  * Issue 3: a uprof process killed with SIGKILL in the middle of a write load loses nothing it
  * acknowledged, leaves nothing half-written, and the next process starts cleanly on the same database.
- * SQLite runs with the server's default SQLITE_SYNCHRONOUS (FULL).
+ * SQLite runs in both durability modes: the default (NORMAL) and FULL.
  */
 
 const CREATORS = 15;
@@ -206,8 +206,16 @@ function assertNoErrorsLogged(server: ServerProcess) {
   assert.deepEqual(bad, [], 'no errors logged');
 }
 
-for (const engine of await engines()) {
-  describe(`SIGKILL mid-load, restart on the same database [${engine.name}]`, () => {
+/** Every engine, and SQLite in both durability modes: a process crash must lose no acknowledged write in either. */
+const legs = (await engines()).flatMap((engine): { engine: Engine; mode: 'NORMAL' | 'FULL' | null }[] =>
+  engine.name === 'sqlite'
+    ? [{ engine, mode: 'NORMAL' }, { engine, mode: 'FULL' }]
+    : [{ engine, mode: null }],
+);
+
+for (const { engine, mode } of legs) {
+  const env: Record<string, string> = mode ? { SQLITE_SYNCHRONOUS: mode } : {};
+  describe(`SIGKILL mid-load, restart on the same database [${engine.name}${mode ? `, ${mode}` : ''}]`, () => {
     let database: { url: string; drop(): Promise<void> };
     let key: MintedKey;
     let server: ServerProcess | undefined;
@@ -216,9 +224,9 @@ for (const engine of await engines()) {
     before(async () => {
       database = await engine.createDatabase();
       const store = await openStore({ databaseUrl: database.url });
-      key = await mintKey(store, { organization: `crash-${engine.name}-${process.pid}`, role: 'platform' });
+      key = await mintKey(store, { organization: `crash-${engine.name}-${mode ?? ''}-${process.pid}`, role: 'platform' });
       await store.close();
-      server = await startServerProcess(database.url);
+      server = await startServerProcess(database.url, env);
       const sdk = sdkFor(server, key.api_key);
       ledger.counters = await Promise.all(range(UPDATERS).map((u) => sdk.userProfiles.create(counterBody(u, 0))));
     });
@@ -231,7 +239,7 @@ for (const engine of await engines()) {
     for (const round of [1, 2]) {
       it(`kill ${round} of 2: acknowledged creates and updates survive, nothing half-written, the restart is clean`, async (t) => {
         const load = await writeUntilKilled(server!, key.api_key, ledger, round);
-        server = await startServerProcess(database.url);
+        server = await startServerProcess(database.url, env);
         if (engine.name === 'sqlite') assertSqliteIntact(database.url);
         const found = await verifyAfterRestart(server, key.api_key, ledger);
         t.diagnostic(`${load.creates} creates acknowledged this round, ${load.inFlightAtKill} requests in flight at the kill, ` +
