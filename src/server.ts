@@ -7,9 +7,9 @@ import { KeyResolver } from './keys.js';
 import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { redactUrl } from './http/redact.js';
-import { registerPlatformRoutes } from './http/route.js';
+import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
-import { registerOperatorRoutes, type OperatorDeps } from './http/operator.js';
+import { registerOperatorRoutes } from './http/operator.js';
 import { operatorRoutes } from './http/routes/operator/index.js';
 import { registerWebhookRoutes } from './http/webhook-admission.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
@@ -48,7 +48,7 @@ export interface AppOptions {
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const keys = purposeKeys(await store.serverSecret());
   const now = options.now ?? Date.now;
-  const deps: OperatorDeps = {
+  const deps: Deps = {
     config,
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),

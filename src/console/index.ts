@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
-import type { OperatorDeps } from '../http/operator.js';
+import type { Deps } from '../http/route.js';
 import { isWellFormedId } from '../ids.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
 import { CONTENT_SECURITY_POLICY, sendPage } from '../pages/layout.js';
@@ -61,11 +61,11 @@ function query(request: FastifyRequest, name: string): string | undefined {
  *   never stored in the cookie; pages never render it or the cookie.
  * An operator session sees only its organization: another organization's profile is 404, with no change.
  */
-export function registerConsole(pages: FastifyInstance, deps: OperatorDeps): void {
+export function registerConsole(pages: FastifyInstance, deps: Deps): void {
   pages.register(async (app) => consoleRoutes(app, deps), { prefix: '/console' });
 }
 
-async function consoleRoutes(app: FastifyInstance, deps: OperatorDeps): Promise<void> {
+async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const cookies = () => ({ session: sessionCookie(deps.config.publicUrl), signIn: signInCookie(deps.config.publicUrl) });
 
   app.addHook('onSend', async (_request, reply, payload) => {

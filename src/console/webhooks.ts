@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { formatTimestamp } from '../domain/time.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
-import type { OperatorDeps } from '../http/operator.js';
+import type { Deps } from '../http/route.js';
 import { ENDPOINT_CAP } from '../http/routes/webhooks/endpoints.js';
 import { isWellFormedId } from '../ids.js';
 import { html, type SafeHtml } from '../pages/html.js';
@@ -93,7 +93,7 @@ ${attempts.length === 0
 <tbody>${rows}</tbody></table>`}</section>`;
 }
 
-export function registerWebhookPages<Op extends WebhookPageOperator>(kit: ConsoleKit<Op>, deps: OperatorDeps): void {
+export function registerWebhookPages<Op extends WebhookPageOperator>(kit: ConsoleKit<Op>, deps: Deps): void {
   const missingEndpoint = (id: string) => notFound(`No webhook endpoint ${JSON.stringify(id)} in your organization.`);
 
   /** The operator's organization's endpoint, or 404 (another organization's included). */

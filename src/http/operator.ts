@@ -3,23 +3,15 @@ import type { Actor } from '../domain/history.js';
 import { noRoute } from './errors.js';
 import { authenticationFailed } from '../errors.js';
 import type { KeyResolver } from '../keys.js';
-import type { Standing } from '../standing.js';
-import type { SecretBox } from '../webhooks/secrets.js';
 import { presentedSecret, type Principal } from './platform.js';
 import type { Deps } from './route.js';
-
-export interface OperatorDeps extends Deps {
-  standing: Standing;
-  /** seals and opens webhook signing secrets */
-  secrets: SecretBox;
-}
 
 export interface OperatorCall {
   request: FastifyRequest;
   reply: FastifyReply;
   principal: Principal;
   actor: Actor;
-  deps: OperatorDeps;
+  deps: Deps;
 }
 
 /** One operator API operation (JSON, operator keys only). */
@@ -42,7 +34,7 @@ export async function admitOperator(request: FastifyRequest, keys: KeyResolver):
   return { organizationId: key.organizationId, workspaceId: key.defaultWorkspaceId, keyId: key.id, role: key.role };
 }
 
-export function registerOperatorRoutes(app: FastifyInstance, routes: readonly OperatorRoute[], deps: OperatorDeps): void {
+export function registerOperatorRoutes(app: FastifyInstance, routes: readonly OperatorRoute[], deps: Deps): void {
   for (const route of routes) {
     app.route({
       method: route.method,

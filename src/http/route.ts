@@ -7,6 +7,8 @@ import { isWellFormedId } from '../ids.js';
 import type { KeyResolver } from '../keys.js';
 import type { Store } from '../store/index.js';
 import type { Actor } from '../domain/history.js';
+import type { Standing } from '../standing.js';
+import type { SecretBox } from '../webhooks/secrets.js';
 import { admitPlatformRequest, type PlatformRequest, type Principal } from './platform.js';
 
 /** Everything a route may use; built once by the composition root. */
@@ -22,6 +24,10 @@ export interface Deps {
   /** the key that signs review-console session cookies */
   sessionKey: Buffer;
   now: () => number;
+  /** every change to programs and enforcement (operator API, console, portal) */
+  standing: Standing;
+  /** seals and opens webhook signing secrets */
+  secrets: SecretBox;
 }
 
 export interface PlatformCall extends PlatformRequest {

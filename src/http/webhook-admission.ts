@@ -1,20 +1,18 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { noRoute } from './errors.js';
 import { permissionDenied } from '../errors.js';
-import type { OperatorDeps } from './operator.js';
+import type { Deps } from './route.js';
 import { admitApiKey, singleHeader, type Principal } from './platform.js';
 
 /** The beta value that unlocks `/v1/organizations/webhooks*` (P2 §2.1). */
 export const WEBHOOKS_BETA = 'webhooks-2026-10-07';
 
-/** Webhook routes need what operator routes need: the store, the clock and the signing-secret box. */
-export type WebhookDeps = OperatorDeps;
 
 export interface WebhookCall {
   request: FastifyRequest;
   reply: FastifyReply;
   principal: Principal;
-  deps: WebhookDeps;
+  deps: Deps;
 }
 
 /** One organization-webhooks operation. `write` operations are refused to workspace-bound keys. */
@@ -39,7 +37,7 @@ export function hasWebhooksBeta(request: FastifyRequest): boolean {
 export async function admitWebhookRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: WebhookDeps,
+  deps: Deps,
   write: boolean,
 ): Promise<Principal> {
   if (!hasWebhooksBeta(request)) throw noRoute(request);
@@ -53,7 +51,7 @@ export async function admitWebhookRequest(
   return { organizationId: key.organizationId, workspaceId, keyId: key.id, role: key.role };
 }
 
-export function registerWebhookRoutes(app: FastifyInstance, routes: readonly WebhookRoute[], deps: WebhookDeps): void {
+export function registerWebhookRoutes(app: FastifyInstance, routes: readonly WebhookRoute[], deps: Deps): void {
   for (const route of routes) {
     app.route({
       method: route.method,

@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifiable } from '../domain/enforcement.js';
 import { ApiError } from '../errors.js';
-import type { OperatorDeps } from '../http/operator.js';
+import type { Deps } from '../http/route.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
 import { html } from '../pages/html.js';
 import { sendPage } from '../pages/layout.js';
@@ -24,7 +24,7 @@ const linkError = (reply: FastifyReply, status: 404 | 410) =>
  * and enrollment URLs (`/user-profiles/enrollment/…`). Server-rendered, no script, every form CSRF-bound to
  * the link. A link works until it expires; anything wrong with it shows an error page and changes nothing.
  */
-export function registerPortal(pages: FastifyInstance, deps: OperatorDeps): void {
+export function registerPortal(pages: FastifyInstance, deps: Deps): void {
   void pages.register(async (portal) => {
     portal.setErrorHandler(pageErrorHandler);
 
