@@ -237,16 +237,19 @@ const types = {
     oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
-const numbered = new Map<string, string>();
-/** `?` → `$1, $2, …` (our SQL never has a `?` inside a literal). */
-function toPostgres(sqlText: string): string {
-  let text = numbered.get(sqlText);
-  if (text === undefined) {
+const prepared = new Map<string, { name: string; text: string }>();
+/**
+ * `?` → `$1, $2, …` (our SQL never has a `?` inside a literal), and a statement name: pg prepares a named
+ * statement once per connection and then only binds and executes it, skipping parse and plan.
+ */
+function toPostgres(sqlText: string): { name: string; text: string } {
+  let statement = prepared.get(sqlText);
+  if (statement === undefined) {
     let n = 0;
-    text = sqlText.replace(/\?/g, () => `$${++n}`);
-    numbered.set(sqlText, text);
+    statement = { name: `uprof_${prepared.size}`, text: sqlText.replace(/\?/g, () => `$${++n}`) };
+    prepared.set(sqlText, statement);
   }
-  return text;
+  return statement;
 }
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
@@ -254,7 +257,7 @@ type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 /** `transaction` is null inside a transaction, where statements simply run on its connection. */
 function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | null, close: Sql['close']): Sql {
   const query = async (sqlText: string, params: readonly Param[]) =>
-    client.query({ text: toPostgres(sqlText), values: params as Param[] });
+    client.query({ ...toPostgres(sqlText), values: params as Param[] });
   const nested = () => Promise.reject(new Error('nested transactions are not supported'));
   const runAll = async (tx: Sql, statements: readonly Statement[]) => {
     const changes: number[] = [];
@@ -266,7 +269,7 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
     all: async (sqlText, params = []) => (await query(sqlText, params)).rows,
     get: async (sqlText, params = []) => (await query(sqlText, params)).rows[0],
     rows: async (sqlText, params = []) =>
-      (await client.query({ text: toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows,
+      (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows,
     run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
     batch: (statements) => (transaction ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements)),
     transaction: transaction ?? nested,
