@@ -94,11 +94,6 @@ const DROP_PENDING = "UPDATE webhook_deliveries SET state = 'dropped' WHERE orga
 export class WebhookRepository {
   constructor(private readonly sql: Sql) {}
 
-  async count(organizationId: string): Promise<number> {
-    const row = await this.sql.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE organization_id = ?', [organizationId]);
-    return Number(row?.n ?? 0);
-  }
-
   /** Inserts an endpoint unless the organization already has `cap`; false when the cap is reached. */
   async insert(endpoint: WebhookEndpoint, secretCiphertext: string, cap: number): Promise<boolean> {
     return this.sql.transaction(async (tx) => {

@@ -54,12 +54,6 @@ export class DeliveryWorker {
     await Promise.all(this.inFlight);
   }
 
-  /** Resolves once every attempt started so far has finished and been recorded. */
-  async settled(): Promise<void> {
-    await this.running;
-    await Promise.all(this.inFlight);
-  }
-
   /**
    * One round: sweep lapsed restrictions, then lease due deliveries into free slots and start them.
    * Attempts run on their own; a round does not wait for them. Overlapping rounds are skipped.
