@@ -93,6 +93,17 @@ export class ConsoleClient {
     return this.request('GET', path);
   }
 
+  /** A JSON post with this session's cookies (the console takes forms only, so it must refuse it). */
+  async postJson(path: string, body: unknown): Promise<PageResponse> {
+    const r = await fetch(this.server.baseURL + path, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: this.cookieHeader(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, headers: r.headers, html: await r.text(), location: r.headers.get('location'), setCookies: r.headers.getSetCookie() };
+  }
+
   post(path: string, form: Record<string, string | string[]>) {
     return this.request('POST', path, form);
   }

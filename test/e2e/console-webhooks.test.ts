@@ -11,7 +11,7 @@ import { call, currentSdk } from '../support/server.ts';
 import { describeEachEngine } from '../support/suite.ts';
 import { ConsoleClient, csrfOf, newConsoleOrg, newProfile, signedIn, type PageResponse } from './console-client.ts';
 import { assertOk } from './profile-api.ts';
-import { Receiver, waitUntil, type Answer } from './webhook-receiver.ts';
+import { deliveriesSettled, Receiver, waitUntil, type Answer } from './webhook-receiver.ts';
 
 const BETA = 'webhooks-2026-10-07';
 const OPENED = 'user_profile.enforcement_action_opened';
@@ -27,16 +27,6 @@ function assertSecurityHeaders(response: PageResponse) {
   assert.equal(response.headers.get('cache-control'), 'no-store');
 }
 
-/** A JSON post carrying a valid token: the console takes forms only, so it has no token at all. */
-async function postJson(client: ConsoleClient, path: string, body: unknown): Promise<PageResponse> {
-  const r = await fetch(client.server.baseURL + path, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: client.cookieHeader(), 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: r.status, headers: r.headers, html: await r.text(), location: r.headers.get('location'), setCookies: r.headers.getSetCookie() };
-}
 
 /** Text of an HTML fragment, as a reader sees it. */
 const text = (fragment: string) =>
@@ -97,15 +87,7 @@ describeEachEngine('review console: webhooks', (server) => {
         assertOk(await call(server(), 'GET', `/v1/organizations/webhooks/${endpointId}/deliveries?limit=100`, { key: org.platform.api_key, headers: { 'anthropic-beta': BETA } }))
           .data as any[],
       /** no delivery of this organization pending for an enabled endpoint (the worker has nothing left to do) */
-      quiet: () =>
-        waitUntil(async () => {
-          const row = await server().store.sql.get<{ n: number }>(
-            `SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
-             WHERE d.organization_id = ? AND d.state = 'pending' AND e.state = 'enabled'`,
-            [orgId],
-          );
-          return Number(row?.n) === 0;
-        }, `no pending deliveries for ${orgId}`),
+      quiet: () => deliveriesSettled(server(), orgId),
     };
   }
   type Tenant = Awaited<ReturnType<typeof tenant>>;
@@ -303,7 +285,7 @@ describeEachEngine('review console: webhooks', (server) => {
         ['wrong token', () => client.post(path, { csrf: `${genuine.slice(0, -2)}xx` })],
         ['token of another session', () => client.post(path, { csrf: sameOrgOtherSession })],
         ['token of another organization\'s session', () => client.post(path, { csrf: otherOrgSession })],
-        ['JSON instead of a form', () => postJson(client, path, { csrf: genuine })],
+        ['JSON instead of a form', () => client.postJson(path, { csrf: genuine })],
       ];
       for (const [what, send] of forgeries) {
         await assertNothingSent(t, [hook], async () => {

@@ -29,16 +29,6 @@ function assertSecurityHeaders(response: PageResponse) {
   assert.equal(response.headers.get('cache-control'), 'no-store');
 }
 
-/** A JSON post carrying a valid token: the console takes forms only, so it has no token at all. */
-async function postJson(client: ConsoleClient, path: string, body: unknown): Promise<PageResponse> {
-  const r = await fetch(client.server.baseURL + path, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: client.cookieHeader(), 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: r.status, headers: r.headers, html: await r.text(), location: r.headers.get('location'), setCookies: r.headers.getSetCookie() };
-}
 
 const sessionCookieLine = (response: PageResponse) => response.setCookies.find((line) => line.startsWith('uprof_console='));
 
@@ -498,7 +488,7 @@ describeEachEngine('review console', (server) => {
         ['empty token', () => client.post(`${profilePath(id)}/cyber`, { ...form, csrf: '' })],
         ['token of another session', () => client.post(`${profilePath(id)}/cyber`, { ...form, csrf: sameOrgOtherSession })],
         ['token of another organization\'s session', () => client.post(`${profilePath(id)}/cyber`, { ...form, csrf: otherOrgSession })],
-        ['JSON instead of a form', () => postJson(client, `${profilePath(id)}/cyber`, { ...form, csrf: genuine })],
+        ['JSON instead of a form', () => client.postJson(`${profilePath(id)}/cyber`, { ...form, csrf: genuine })],
       ];
       for (const [what, send] of forgeries) {
         await assertNoChange(org, id, async () => {

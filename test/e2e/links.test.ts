@@ -4,7 +4,8 @@ import { describe, it } from 'node:test';
 import { mintLinkToken } from '../../src/domain/link-token.ts';
 import { newId } from '../../src/ids.ts';
 import { describeEachEngine } from '../support/suite.ts';
-import { call, currentSdk, type RawResponse, type TestServer } from '../support/server.ts';
+import { call, currentSdk, type TestServer } from '../support/server.ts';
+import { assertApiError } from './profile-api.ts';
 
 /** Enrollment and action URLs and the page behind them: decision 21, api-contract.md §11. */
 
@@ -12,15 +13,6 @@ const MINUTE = 60_000;
 const BETAS = ['user-profiles-2026-03-24', 'user-profiles-2026-08-18', 'user-profiles-2026-09-04'];
 const ENROLL = { action: { type: 'enroll_end_user' as const } };
 
-function assertApiError(res: RawResponse, status: number, type: string, mention?: RegExp) {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.json?.type, 'error', res.text);
-  assert.equal(res.json.error.type, type);
-  assert.equal(typeof res.json.error.message, 'string');
-  assert.match(res.json.request_id, /^req_/);
-  assert.equal(res.headers.get('request-id'), res.json.request_id);
-  if (mention) assert.match(res.json.error.message, mention);
-}
 
 /** The token inside a link (tests may look inside; clients are told not to). */
 function tokenOf(url: string): string {

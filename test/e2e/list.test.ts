@@ -6,6 +6,7 @@ import { newId } from '../../src/ids.ts';
 import type { MintedKey } from '../../src/keys.ts';
 import { describeEachEngine } from '../support/suite.ts';
 import { call, currentSdk, oldSdk, type RawResponse, type TestServer } from '../support/server.ts';
+import { assertApiError } from './profile-api.ts';
 
 /** List semantics: decisions 16–18, api-contract.md §8, api-contract-2.md §1.6. */
 
@@ -22,15 +23,6 @@ interface Listed {
   created_at: string;
 }
 
-function assertApiError(res: RawResponse, status: number, type: string, mention?: RegExp) {
-  assert.equal(res.status, status, res.text);
-  assert.equal(res.json?.type, 'error', res.text);
-  assert.equal(res.json.error.type, type);
-  assert.equal(typeof res.json.error.message, 'string');
-  assert.match(res.json.request_id, /^req_/);
-  assert.equal(res.headers.get('request-id'), res.json.request_id);
-  if (mention) assert.match(res.json.error.message, mention);
-}
 
 function assertPage(res: RawResponse): { data: Listed[]; next_page: string | null } {
   assert.equal(res.status, 200, res.text);

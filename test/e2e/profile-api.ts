@@ -251,7 +251,7 @@ export function rawProfiles(server: TestServer, apiKey: string, dialect: Dialect
 }
 
 /** A raw response that is an error in Anthropic's envelope, with a `request-id` header equal to request_id. */
-export function assertApiError(res: RawResponse, status: number, type: string, messageIncludes?: string): void {
+export function assertApiError(res: RawResponse, status: number, type: string, mention?: string | RegExp): void {
   assert.equal(res.status, status, `status (body: ${res.text})`);
   assert.ok(res.json, `JSON error body, got ${res.text}`);
   assert.deepEqual(sortedKeys(res.json), ['error', 'request_id', 'type']);
@@ -260,8 +260,9 @@ export function assertApiError(res: RawResponse, status: number, type: string, m
   assert.equal(typeof res.json.error.message, 'string');
   assert.match(res.json.request_id, REQUEST_ID);
   assert.equal(res.headers.get('request-id'), res.json.request_id);
-  if (messageIncludes !== undefined) {
-    assert.ok(res.json.error.message.includes(messageIncludes), `message ${JSON.stringify(res.json.error.message)} names ${messageIncludes}`);
+  if (mention instanceof RegExp) assert.match(res.json.error.message, mention);
+  else if (mention !== undefined) {
+    assert.ok(res.json.error.message.includes(mention), `message ${JSON.stringify(res.json.error.message)} names ${mention}`);
   }
 }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
+import type { Store } from '../../src/store/index.ts';
 
 export type Answer = number | 'hang';
 
@@ -124,6 +125,21 @@ export class Receiver {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }
+}
+
+/**
+ * Waits until the worker has nothing left to do for an organization: no delivery to an enabled endpoint
+ * is still pending. (How "nothing more will arrive" can be known without sleeping.)
+ */
+export function deliveriesSettled(server: { store: Store }, organizationId: string): Promise<void> {
+  return waitUntil(async () => {
+    const row = await server.store.sql.get<{ n: number }>(
+      `SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
+       WHERE d.organization_id = ? AND d.state = 'pending' AND e.state = 'enabled'`,
+      [organizationId],
+    );
+    return Number(row?.n) === 0;
+  }, `no pending deliveries for ${organizationId}`);
 }
 
 /** Polls `condition` every 20 ms until it holds; fails with `what` after `timeoutMs`. */

@@ -12,7 +12,7 @@ import { EVENT_TYPES } from '../../src/domain/events.ts';
 import { call } from '../support/server.ts';
 import { describeEachEngine } from '../support/suite.ts';
 import { assertApiError, assertOk, sortedKeys, TIMESTAMP_Z } from './profile-api.ts';
-import { Receiver, unwrap, unwrapAt, waitUntil, type Delivery } from './webhook-receiver.ts';
+import { deliveriesSettled, Receiver, unwrap, unwrapAt, type Delivery } from './webhook-receiver.ts';
 
 const BETA = 'webhooks-2026-10-07';
 const BASE = '/v1/organizations/webhooks';
@@ -72,20 +72,8 @@ describeEachEngine('organization webhook deliveries', (server) => {
           .data as any[],
       resend: (endpointId: string, eventId: string, key = platform.api_key) =>
         call(server(), 'POST', `${BASE}/${endpointId}/deliveries/${eventId}/resend`, { key, headers: { 'anthropic-beta': BETA } }),
-      /**
-       * Waits until the worker has nothing left to do for this organization: no delivery to an enabled endpoint
-       * is still pending. (The one place these tests read the database: it is how "nothing more will arrive"
-       * can be known without sleeping.)
-       */
-      quiet: () =>
-        waitUntil(async () => {
-          const row = await server().store.sql.get<{ n: number }>(
-            `SELECT COUNT(*) AS n FROM webhook_deliveries d JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
-             WHERE d.organization_id = ? AND d.state = 'pending' AND e.state = 'enabled'`,
-            [orgId],
-          );
-          return Number(row?.n) === 0;
-        }, `no pending deliveries for ${orgId}`),
+      /** the worker has nothing left to do for this organization */
+      quiet: () => deliveriesSettled(server(), orgId),
     };
   }
   type Tenant = Awaited<ReturnType<typeof tenant>>;
