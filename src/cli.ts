@@ -18,7 +18,7 @@ program
   .description('serve the API (runs pending migrations first)')
   .action(async () => {
     const { config, options } = storeOptions();
-    const store = await openStore(options);
+    const store = await openStore({ ...options, serve: { profileCacheSize: config.profileCacheSize } });
     const app = await buildApp(config, store);
     const address = await app.listen({ host: config.host, port: config.port });
     console.log(`uprof is serving the User Profiles API at ${address}`);

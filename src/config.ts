@@ -8,6 +8,8 @@ export interface Config {
   logLevel: string;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   postgresPoolSize: number;
+  /** how many profiles a SQLite server keeps in memory (0: none); PostgreSQL servers keep none */
+  profileCacheSize: number;
   /** how long a process may keep trusting a key it has checked; bounds how long a revoked key keeps working */
   keyCacheTtlMs: number;
   /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
@@ -64,6 +66,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: env.LOG_LEVEL || 'info',
     sqliteSynchronous: synchronous,
     postgresPoolSize: integer(env, 'PG_POOL_SIZE', 10, 1, 1000),
+    profileCacheSize: integer(env, 'PROFILE_CACHE_SIZE', 10_000, 0, 10_000_000),
     keyCacheTtlMs: integer(env, 'KEY_CACHE_TTL_MS', 2000, 0, 600_000),
     masterKey: env.UPROF_MASTER_KEY || null,
     masterKeyFile: env.UPROF_MASTER_KEY_FILE || './data/master.key',

@@ -58,8 +58,9 @@ export async function mintKey(
 
 /**
  * Resolves presented secrets to key records, remembering answers for `ttlMs` so the hot path skips the
- * database. Across processes that is the bound on staleness: a key revoked anywhere stops working
- * everywhere within `ttlMs`.
+ * database (and the hash). Across processes that is the bound on staleness: a key revoked anywhere stops
+ * working everywhere within `ttlMs`. The memory is keyed by the secret as presented, which this process
+ * holds anyway while it serves the request; it never reaches the database or a log.
  */
 export class KeyResolver {
   private readonly cache = new Map<string, { key: ResolvedKey | null; until: number }>();
@@ -67,13 +68,12 @@ export class KeyResolver {
   constructor(private readonly store: Store, private readonly ttlMs: number) {}
 
   async resolve(secret: string, now = Date.now()): Promise<ResolvedKey | null> {
-    const hash = hashSecret(secret);
-    const cached = this.cache.get(hash);
+    const cached = this.cache.get(secret);
     if (cached && cached.until > now) return cached.key;
-    const key = await this.store.tenancy.keyBySecretHash(hash);
+    const key = await this.store.tenancy.keyBySecretHash(hashSecret(secret));
     if (this.ttlMs > 0) {
       if (this.cache.size >= 10_000) this.cache.clear(); // bounded: unknown keys must not grow it forever
-      this.cache.set(hash, { key, until: now + this.ttlMs });
+      this.cache.set(secret, { key, until: now + this.ttlMs });
     }
     return key;
   }

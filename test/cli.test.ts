@@ -137,8 +137,11 @@ describe('uprof CLI', { concurrency: true }, () => {
       let uprof: (...args: string[]) => Promise<Run>;
       let firstMigrate: Run;
       let secondMigrate: Run;
+      // PostgreSQL takes several servers on one database; a SQLite file takes one at a time (the caching
+      // server comes up in place of the first, for its own test)
+      const severalServers = engine.name === 'postgres';
       let server: Served;
-      let cachingServer: Served;
+      let cachingServer: Served | undefined;
       const org = `Acme ${engine.name} ${randomUUID()}`;
       const otherOrg = `Globex ${engine.name} ${randomUUID()}`;
       const minted: Minted[] = [];
@@ -150,12 +153,12 @@ describe('uprof CLI', { concurrency: true }, () => {
         [secondMigrate, server, cachingServer] = await Promise.all([
           uprof('migrate'),
           serve(database.url, { KEY_CACHE_TTL_MS: '0' }),
-          serve(database.url, { KEY_CACHE_TTL_MS: '1000' }),
+          severalServers ? serve(database.url, { KEY_CACHE_TTL_MS: '1000' }) : undefined,
         ]);
       });
 
       after(async () => {
-        await Promise.all([server, cachingServer].filter(Boolean).map((s) => stop(s.child)));
+        await Promise.all([server, cachingServer].filter((s) => s !== undefined).map((s) => stop(s.child)));
         await database?.drop();
       });
 
@@ -168,7 +171,7 @@ describe('uprof CLI', { concurrency: true }, () => {
       });
 
       it('uprof serve prints its address and how to mint a key', () => {
-        for (const served of [server, cachingServer]) {
+        for (const served of [server, cachingServer].filter((s) => s !== undefined)) {
           assert.ok(served.stdout.includes(served.url), served.stdout);
           assert.match(served.stdout, /uprof keys create --org/);
         }
@@ -188,8 +191,20 @@ describe('uprof CLI', { concurrency: true }, () => {
           body: JSON.stringify({ name: 'Made with a CLI key' }),
         });
         assert.equal(created.status, 200);
-        assert.equal((await listWith(cachingServer, key.api_key)).body.data[0].name, 'Made with a CLI key');
+        assert.equal((await listWith(cachingServer ?? server, key.api_key)).body.data[0].name, 'Made with a CLI key');
       });
+
+      if (!severalServers) {
+        it('a second uprof serve on the same SQLite file is refused, pointing to PostgreSQL; the first keeps serving', async () => {
+          const second = await run(process.execPath, ['bin/uprof.js', 'serve'], {
+            DATABASE_URL: database.url, HOST: '127.0.0.1', PORT: String(await freePort()), LOG_LEVEL: 'warn',
+          });
+          assert.equal(second.code, 1, second.stdout);
+          assert.match(second.stderr, /another uprof server is already serving sqlite:.*PostgreSQL/s);
+          assert.doesNotMatch(second.stdout, /is serving/);
+          assert.equal((await listWith(server, minted[0].api_key)).status, 200);
+        });
+      }
 
       it('a second key for the same organization reuses its id and default workspace; another organization gets new ones', async () => {
         const [again, other] = await Promise.all([
@@ -271,6 +286,10 @@ describe('uprof CLI', { concurrency: true }, () => {
       });
 
       it('with KEY_CACHE_TTL_MS=1000 a revoked key stops working within about 1 s', async () => {
+        if (!cachingServer) {
+          await stop(server.child);
+          server = cachingServer = await serve(database.url, { KEY_CACHE_TTL_MS: '1000' });
+        }
         const victim = minted[1];
         assert.equal((await listWith(cachingServer, victim.api_key)).status, 200, 'the key is cached as valid');
         // keep the server's cache warm while the CLI revokes, so the cache still vouches for the key afterwards

@@ -227,11 +227,11 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     const next =
       rows.length > limit && last
         ? `/console/profiles?${new URLSearchParams({
-            after: deps.cursors.encode(binding, { by: 'created_at', createdAt: last.createdAt, id: last.id }),
+            after: deps.cursors.encode(binding, last.position),
             ...(limitText === undefined ? {} : { limit: String(limit) }),
           })}`
         : null;
-    return send(reply, op, 200, 'Profiles', profilesBody(shown, deps.now(), next));
+    return send(reply, op, 200, 'Profiles', profilesBody(shown.map((row) => row.profile), deps.now(), next));
   });
 
   page('/profiles/:id', async (op, request, reply) => {

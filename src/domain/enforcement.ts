@@ -30,6 +30,13 @@ export const isOpen = (action: EnforcementAction, now: number) => action.expires
 
 export const openActions = (actions: readonly EnforcementAction[], now: number) => actions.filter((a) => isOpen(a, now));
 
+/** When the next of the open actions lapses (Infinity: none will): what is read of them holds until then. */
+export function nextLapse(actions: readonly EnforcementAction[], now: number): number {
+  let next = Infinity;
+  for (const a of actions) if (a.expiresAt !== null && a.expiresAt > now && a.expiresAt < next) next = a.expiresAt;
+  return next;
+}
+
 /** The wire `action`: `verify` while the end customer can clear it now, else null (including during review). */
 export const nextStep = (action: EnforcementAction): 'verify' | null =>
   action.type === 'restriction' && action.clearable && !action.checkSubmitted ? 'verify' : null;

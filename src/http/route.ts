@@ -10,6 +10,7 @@ import type { Actor } from '../domain/history.js';
 import type { Standing } from '../standing.js';
 import type { SecretBox } from '../webhooks/secrets.js';
 import { admitPlatformRequest, type PlatformRequest, type Principal } from './platform.js';
+import { JsonText } from './rendered.js';
 
 /** Everything a route may use; built once by the composition root. */
 export interface Deps {
@@ -36,7 +37,7 @@ export interface PlatformCall extends PlatformRequest {
   deps: Deps;
 }
 
-/** One platform API operation: its method, path and handler. The handler returns the 200 body. */
+/** One platform API operation: its method, path and handler. The handler returns the 200 body (an object, or JsonText). */
 export interface PlatformRoute {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
@@ -55,7 +56,10 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
         if (route.betaOnly && admitted.dialect.beta === null) {
           throw noRoute(request, ' without a user-profiles beta value');
         }
-        return route.handle({ ...admitted, request, reply, deps });
+        const body = await route.handle({ ...admitted, request, reply, deps });
+        if (!(body instanceof JsonText)) return body;
+        reply.header('content-type', 'application/json; charset=utf-8');
+        return body.text;
       },
     });
   }

@@ -2,7 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { migrate } from './migrations.js';
+import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
+import { ServerLock } from './server-lock.js';
+import { Subscriptions } from './subscriptions.js';
 import { openPostgres, SqliteSql, type Sql } from './sql.js';
 import { TenancyRepository } from './tenancy.js';
 import { UrlTokenRepository } from './url-tokens.js';
@@ -24,6 +27,11 @@ export interface StoreOptions {
   databaseUrl: string;
   sqliteSynchronous?: 'FULL' | 'NORMAL';
   postgresPoolSize?: number;
+  /**
+   * Open it to serve: on SQLite, take the file's server lock (one server per file) and, holding it, keep
+   * up to `profileCacheSize` profiles in memory. Other users of the database (the CLI) leave this unset.
+   */
+  serve?: { profileCacheSize: number };
 }
 
 export function openSql(options: StoreOptions): Sql {
@@ -31,27 +39,50 @@ export function openSql(options: StoreOptions): Sql {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     return openPostgres(url, { poolSize: options.postgresPoolSize ?? 10 });
   }
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length);
+  const path = sqlitePath(url);
+  if (path !== null) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     return SqliteSql.open(path, { synchronous: options.sqliteSynchronous ?? 'NORMAL' });
   }
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(url)})`);
 }
 
+function sqlitePath(url: string): string | null {
+  return url.startsWith('sqlite:') ? url.slice('sqlite:'.length) : null;
+}
+
 /** Opens the database and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
+  const path = sqlitePath(options.databaseUrl);
   const sql = openSql(options);
-  await migrate(sql);
+  let lock: ServerLock | null = null;
+  try {
+    if (options.serve && path !== null && path !== ':memory:') lock = ServerLock.acquire(path);
+    await migrate(sql);
+  } catch (error) {
+    lock?.release();
+    await sql.close();
+    throw error;
+  }
+  // only a process that is its database's one writer may trust its memory of it
+  const writer = options.serve !== undefined && path !== null;
+  const cache = writer ? new ProfileCache(options.serve!.profileCacheSize) : null;
+  const subscriptions = writer ? new Subscriptions(sql) : null;
   let secret: Promise<Buffer> | null = null;
   return {
     sql,
-    profiles: new ProfileRepository(sql),
+    profiles: new ProfileRepository(sql, cache, subscriptions),
     tenancy: new TenancyRepository(sql),
     urlTokens: new UrlTokenRepository(sql),
-    webhooks: new WebhookRepository(sql),
+    webhooks: new WebhookRepository(sql, subscriptions),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
-    close: () => sql.close(),
+    close: async () => {
+      try {
+        await sql.close();
+      } finally {
+        lock?.release();
+      }
+    },
   };
 }
 

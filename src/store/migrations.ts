@@ -160,6 +160,21 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
       `CREATE INDEX webhook_attempts_recent ON webhook_attempts (organization_id, endpoint_id, at)`,
     ],
   },
+  {
+    id: '0004_covering_list_indexes',
+    statements: [
+      // every column a list page's key query names, so that it reads its index alone: a SQLite server
+      // takes the profiles themselves from memory (ProfileCache)
+      `DROP INDEX user_profiles_by_created`,
+      `DROP INDEX user_profiles_by_name`,
+      `DROP INDEX user_profiles_nameless`,
+      `CREATE INDEX user_profiles_by_created ON user_profiles (organization_id, created_at, id, deleted_at) WHERE deleted_at IS NULL`,
+      `CREATE INDEX user_profiles_by_name ON user_profiles (organization_id, name_key, id, deleted_at)
+         WHERE deleted_at IS NULL AND name_key IS NOT NULL`,
+      `CREATE INDEX user_profiles_nameless ON user_profiles (organization_id, id, name_key, deleted_at)
+         WHERE deleted_at IS NULL AND name_key IS NULL`,
+    ],
+  },
 ];
 
 const MIGRATION_LOCK = 7_411_029_113; // any constant; names the advisory lock every process takes

@@ -1,11 +1,12 @@
-import type { SortOrder } from '../domain/cursor.js';
-import type { ListPosition } from '../domain/cursor.js';
+import type { ListPosition, SortOrder } from '../domain/cursor.js';
 import { awaitsReview } from '../domain/profile.js';
 import { asciiFold } from '../domain/text.js';
 import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
 import { describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
 import { eventsFor } from '../domain/events.js';
 import { newId } from '../ids.js';
+import type { ProfileCache } from './profile-cache.js';
+import type { Subscriptions } from './subscriptions.js';
 import { outboxStatements } from './webhooks.js';
 import type { Param, Sql, Statement } from './sql.js';
 
@@ -15,6 +16,18 @@ const COLUMNS =
   'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, created_at, updated_at';
 
 type Nullable<T> = T | null;
+
+/**
+ * What a list position is made of: every list query selects the id and its order's key first, each from
+ * its own index (so that, with nothing else selected, the query reads that index alone).
+ */
+const KEYS_BY_CREATED = 'id, created_at';
+const KEYS_BY_NAME = 'id, name_key';
+const KEYS_NAMELESS = 'id, NULL';
+
+function positionOf(orderBy: ListQuery['orderBy'], id: string, key: unknown): ListPosition {
+  return orderBy === 'created_at' ? { by: 'created_at', createdAt: key as number, id } : { by: 'name', name: key as string | null, id };
+}
 
 function toProfile(row: unknown[]): Profile {
   const [
@@ -74,6 +87,8 @@ export const PROFILE_INSERT_COLUMNS = [
   'awaiting_review', 'next_expiry', 'updated_at',
 ] as const;
 
+const INSERT_PROFILE = `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES (${PROFILE_INSERT_COLUMNS.map(() => '?').join(', ')})`;
+
 export function profileInsertValues(profile: Profile): Param[] {
   return [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)];
 }
@@ -84,6 +99,12 @@ export interface ListQuery {
   /** the last row of the previous page, if any */
   after: ListPosition | null;
   limit: number;
+}
+
+/** A listed profile and its place in the list order, as the page's query saw it (next pages start after it). */
+export interface ListedProfile {
+  profile: Profile;
+  position: ListPosition;
 }
 
 export interface HistoryRecord extends HistoryEntry {
@@ -108,25 +129,56 @@ function historyStatements(organizationId: string, profileId: string, actor: Act
  * Every change is recorded in the profile's history, atomically with the change.
  */
 export class ProfileRepository {
-  constructor(private readonly sql: Sql) {}
+  /** `cache` and `subscriptions` only where this process is the database's one writer (see ProfileCache) */
+  constructor(
+    private readonly sql: Sql,
+    private readonly cache: ProfileCache | null = null,
+    private readonly subscriptions: Subscriptions | null = null,
+  ) {}
 
   async insert(profile: Profile, actor: Actor): Promise<void> {
-    await this.sql.batch([
-      {
-        sql: `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES (${PROFILE_INSERT_COLUMNS.map(() => '?').join(', ')})`,
-        params: profileInsertValues(profile),
-      },
+    const subscribed = await this.subscribedTypes(profile.organizationId);
+    await this.afterWrite(profile.id, this.sql.batch([
+      { sql: INSERT_PROFILE, params: profileInsertValues(profile) },
       ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
-      ...outboxStatements(eventsFor(null, profile), profile.createdAt),
-    ]);
+      ...outboxStatements(eventsFor(null, profile), profile.createdAt, subscribed),
+    ]).then(() => profile));
+  }
+
+  /** null: not known here, and the outbox statements find out in SQL */
+  private async subscribedTypes(organizationId: string): Promise<ReadonlySet<string> | null> {
+    return this.subscriptions ? this.subscriptions.of(organizationId) : null;
   }
 
   async find(organizationId: string, id: string): Promise<Profile | null> {
+    const cached = this.cache?.get(organizationId, id);
+    if (cached !== undefined) return cached;
+    const epoch = this.cache?.epoch ?? 0;
     const [row] = await this.sql.rows(
       `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL`,
       [organizationId, id],
     );
-    return row ? toProfile(row) : null;
+    return row ? this.filled(toProfile(row), epoch) : null;
+  }
+
+  private filled(profile: Profile, epoch: number): Profile {
+    return this.cache ? this.cache.fill(profile, epoch) : profile;
+  }
+
+  /**
+   * Keeps the cache in step with a write: the profile as written once it has committed (null: deleted),
+   * and nothing at all when the write failed, since it may have committed before failing (an fsync error).
+   */
+  private async afterWrite<T extends Profile | null>(id: string, write: Promise<T>): Promise<T> {
+    try {
+      const written = await write;
+      if (written === null) this.cache?.forget(id);
+      else this.cache?.written(written);
+      return written;
+    } catch (error) {
+      this.cache?.forget(id);
+      throw error;
+    }
   }
 
   /**
@@ -135,7 +187,8 @@ export class ProfileRepository {
    * with nothing written, or return the profile unchanged to write nothing.
    */
   async update(organizationId: string, id: string, actor: Actor, change: (current: Profile) => Profile): Promise<Profile | null> {
-    return this.sql.transaction(async (tx) => {
+    const subscribed = await this.subscribedTypes(organizationId);
+    return this.afterWrite(id, this.sql.transaction(async (tx) => {
       const current = await this.lockedRow(tx, organizationId, id);
       if (!current) return null;
       const next = change(current);
@@ -149,10 +202,10 @@ export class ProfileRepository {
           params: [...mutableValues(next), organizationId, id],
         },
         ...historyStatements(organizationId, id, actor, describeChange(current, next), next.updatedAt),
-        ...outboxStatements(eventsFor(current, next), next.updatedAt),
+        ...outboxStatements(eventsFor(current, next), next.updatedAt, subscribed),
       ]);
       return next;
-    });
+    }));
   }
 
   /**
@@ -160,16 +213,20 @@ export class ProfileRepository {
    * actions end with it, silently (no resolved event).
    */
   async delete(organizationId: string, id: string, actor: Actor, now: number): Promise<boolean> {
-    return this.sql.transaction(async (tx) => {
+    const subscribed = await this.subscribedTypes(organizationId);
+    let deleted = false;
+    await this.afterWrite(id, this.sql.transaction(async (tx) => {
       const current = await this.lockedRow(tx, organizationId, id);
-      if (!current) return false;
+      if (!current) return null;
       await tx.batch([
         { sql: 'UPDATE user_profiles SET deleted_at = ? WHERE organization_id = ? AND id = ?', params: [now, organizationId, id] },
         ...historyStatements(organizationId, id, actor, describeChange(current, null), now),
-        ...outboxStatements(eventsFor(current, null), now),
+        ...outboxStatements(eventsFor(current, null), now, subscribed),
       ]);
-      return true;
-    });
+      deleted = true;
+      return null;
+    }));
+    return deleted;
   }
 
   /** Profiles with an application or identity check awaiting the provider, oldest change first. */
@@ -216,9 +273,39 @@ export class ProfileRepository {
   /**
    * One page in keyset order (never OFFSET), plus one row more than asked when there is a next page.
    * Name order is two index ranges: named profiles by (folded name, id), then nameless ones by id, which
-   * puts nameless profiles last in both directions.
+   * puts nameless profiles last in both directions. With a cache, the page's query reads only its index
+   * (the keys) and the profiles come from memory.
    */
-  async list(organizationId: string, query: ListQuery): Promise<Profile[]> {
+  async list(organizationId: string, query: ListQuery): Promise<ListedProfile[]> {
+    const epoch = this.cache?.epoch ?? 0;
+    const rows = await this.pageRows(organizationId, query, this.cache ? '' : `, ${COLUMNS}`);
+    const positions = rows.map(([id, key]) => positionOf(query.orderBy, id as string, key));
+    if (!this.cache) return rows.map((row, i) => ({ profile: toProfile(row.slice(2)), position: positions[i] }));
+
+    const found = new Map<string, Profile>();
+    const missing: string[] = [];
+    for (const { id } of positions) {
+      const cached = this.cache.get(organizationId, id);
+      if (cached) found.set(id, cached);
+      else missing.push(id);
+    }
+    for (let i = 0; i < missing.length; i += 100) {
+      const ids = missing.slice(i, i + 100);
+      const fetched = await this.sql.rows(
+        `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
+        [organizationId, ...ids],
+      );
+      for (const row of fetched) found.set(row[1] as string, this.filled(toProfile(row), epoch));
+    }
+    // a profile deleted between the page's query and here is simply not listed
+    return positions.flatMap((position) => {
+      const profile = found.get(position.id);
+      return profile ? [{ profile, position }] : [];
+    });
+  }
+
+  /** the keys of the page's rows, then `more` columns */
+  private async pageRows(organizationId: string, query: ListQuery, more: string): Promise<unknown[][]> {
     const want = query.limit + 1;
     const cmp = query.order === 'asc' ? '>' : '<';
     const dir = query.order === 'asc' ? 'ASC' : 'DESC';
@@ -227,11 +314,7 @@ export class ProfileRepository {
     if (query.orderBy === 'created_at') {
       const where = after?.by === 'created_at' ? ` AND (created_at, id) ${cmp} (?, ?)` : '';
       const params: Param[] = after?.by === 'created_at' ? [organizationId, after.createdAt, after.id, want] : [organizationId, want];
-      const rows = await this.sql.rows(
-        `SELECT ${COLUMNS} FROM user_profiles WHERE ${live}${where} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`,
-        params,
-      );
-      return rows.map(toProfile);
+      return this.sql.rows(`SELECT ${KEYS_BY_CREATED}${more} FROM user_profiles WHERE ${live}${where} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`, params);
     }
     const rows: unknown[][] = [];
     const inNamelessPart = after?.by === 'name' && after.name === null;
@@ -239,7 +322,7 @@ export class ProfileRepository {
       const named = after?.by === 'name' && after.name !== null;
       rows.push(
         ...(await this.sql.rows(
-          `SELECT ${COLUMNS} FROM user_profiles WHERE ${live} AND name_key IS NOT NULL${named ? ` AND (name_key, id) ${cmp} (?, ?)` : ''}
+          `SELECT ${KEYS_BY_NAME}${more} FROM user_profiles WHERE ${live} AND name_key IS NOT NULL${named ? ` AND (name_key, id) ${cmp} (?, ?)` : ''}
            ORDER BY name_key ${dir}, id ${dir} LIMIT ?`,
           named ? [organizationId, (after as { name: string }).name, after!.id, want] : [organizationId, want],
         )),
@@ -249,12 +332,12 @@ export class ProfileRepository {
       const fromId = inNamelessPart ? after.id : null;
       rows.push(
         ...(await this.sql.rows(
-          `SELECT ${COLUMNS} FROM user_profiles WHERE ${live} AND name_key IS NULL${fromId ? ` AND id ${cmp} ?` : ''}
+          `SELECT ${KEYS_NAMELESS}${more} FROM user_profiles WHERE ${live} AND name_key IS NULL${fromId ? ` AND id ${cmp} ?` : ''}
            ORDER BY id ${dir} LIMIT ?`,
           fromId ? [organizationId, fromId, want - rows.length] : [organizationId, want - rows.length],
         )),
       );
     }
-    return rows.map(toProfile);
+    return rows;
   }
 }

@@ -140,12 +140,6 @@ export class SqliteSql implements Sql {
     return this.prepare(sqlText).get(...params) as Row | undefined;
   }
 
-  /**
-   * Group commit: statements run outside a transaction are queued and committed together at the end of
-   * the current turn of the event loop, one fsync for the batch. Each resolves only after its batch has
-   * committed, so an acknowledged write is a durable write; each runs under its own savepoint, so one
-   * failing statement does not take the others down.
-   */
   async rows(sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> {
     if (this.lock) await this.unlocked();
     return this.prepareRaw(sqlText).all(...params) as unknown[][];
@@ -155,6 +149,11 @@ export class SqliteSql implements Sql {
     return (await this.batch([{ sql: sqlText, params }]))[0];
   }
 
+  /**
+   * Group commit: statements run outside a transaction are queued and committed together at the end of
+   * the current turn of the event loop, one commit (and under FULL one fsync) for the batch. Each write
+   * resolves only after its batch has committed, so an acknowledged write is a durable write.
+   */
   batch(statements: readonly Statement[]): Promise<number[]> {
     for (const statement of statements) this.prepare(statement.sql); // a syntax error throws here, alone
     return new Promise((resolve, reject) => {
@@ -163,25 +162,43 @@ export class SqliteSql implements Sql {
     });
   }
 
+  private readonly begin = () => this.prepare('BEGIN IMMEDIATE').run();
+  private readonly commit = () => this.prepare('COMMIT').run();
+
+  private runWrite(write: { statements: readonly Statement[] }): number[] {
+    return write.statements.map((s) => this.prepare(s.sql).run(...s.params).changes);
+  }
+
+  /**
+   * Commits the queued writes in one transaction. Writes fail rarely (a constraint), and one write's
+   * failure must not take the others down: then the batch is rolled back and each write is committed
+   * on its own, all or nothing, so it stands or fails alone.
+   */
   private async flush(): Promise<void> {
     await this.unlocked();
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
-    const outcomes: ({ changes: number[] } | { error: unknown })[] = [];
+    let outcomes: ({ changes: number[] } | { error: unknown })[];
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      for (const write of batch) {
-        this.db.exec('SAVEPOINT write');
-        try {
-          outcomes.push({ changes: write.statements.map((s) => this.prepare(s.sql).run(...s.params).changes) });
-          this.db.exec('RELEASE write');
-        } catch (error) {
-          this.db.exec('ROLLBACK TO write; RELEASE write');
-          outcomes.push({ error });
-        }
+      this.begin();
+      try {
+        outcomes = batch.map((write) => ({ changes: this.runWrite(write) }));
+        this.commit();
+      } catch {
+        this.db.exec('ROLLBACK');
+        outcomes = batch.map((write) => {
+          this.begin();
+          try {
+            const changes = this.runWrite(write);
+            this.commit();
+            return { changes };
+          } catch (error) {
+            if (this.db.inTransaction) this.db.exec('ROLLBACK');
+            return { error };
+          }
+        });
       }
-      this.db.exec('COMMIT');
       await this.durable();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');

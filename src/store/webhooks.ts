@@ -2,6 +2,7 @@ import { formatTimestamp } from '../domain/time.js';
 import type { EventData, EventType } from '../domain/events.js';
 import { newEventId } from '../ids.js';
 import type { Param, Sql, Statement } from './sql.js';
+import type { Subscriptions } from './subscriptions.js';
 
 export interface WebhookEndpoint {
   id: string;
@@ -64,8 +65,10 @@ export interface EndpointPageQuery {
  * The outbox rows for some events: each event once, and one pending delivery for every enabled endpoint
  * of the organization subscribed to its type — as statements, so they commit with the change itself.
  */
-export function outboxStatements(events: readonly EventData[], at: number): Statement[] {
+export function outboxStatements(events: readonly EventData[], at: number, subscribed: ReadonlySet<string> | null): Statement[] {
+  // `subscribed` (when known) leaves out the events no endpoint will receive: no statement at all
   return events.flatMap((data) => {
+    if (subscribed && !subscribed.has(data.type)) return [];
     const id = newEventId();
     const body = JSON.stringify({ type: 'event', id, created_at: formatTimestamp(at), data });
     return [
@@ -92,11 +95,21 @@ const DROP_PENDING = "UPDATE webhook_deliveries SET state = 'dropped' WHERE orga
 
 /** Organization webhook endpoints, their outbox and their delivery log. */
 export class WebhookRepository {
-  constructor(private readonly sql: Sql) {}
+  /** `subscriptions` only where this process is the database's one writer (see Subscriptions) */
+  constructor(private readonly sql: Sql, private readonly subscriptions: Subscriptions | null = null) {}
+
+  /** Runs an endpoint write, then tells `subscriptions` the organization's endpoints changed (whatever the outcome). */
+  private async endpointsChange<T>(organizationId: string, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } finally {
+      this.subscriptions?.changed(organizationId);
+    }
+  }
 
   /** Inserts an endpoint unless the organization already has `cap`; false when the cap is reached. */
   async insert(endpoint: WebhookEndpoint, secretCiphertext: string, cap: number): Promise<boolean> {
-    return this.sql.transaction(async (tx) => {
+    return this.endpointsChange(endpoint.organizationId, this.sql.transaction(async (tx) => {
       if (tx.engine === 'postgres') {
         // serialise creates per organization, so two racing creates cannot both take the last slot
         await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`webhooks:${endpoint.organizationId}`]);
@@ -109,7 +122,7 @@ export class WebhookRepository {
           endpoint.state, endpoint.disabledReason, endpoint.failedEvents, endpoint.createdAt, endpoint.updatedAt, secretCiphertext],
       );
       return true;
-    });
+    }));
   }
 
   async find(organizationId: string, id: string): Promise<WebhookEndpoint | null> {
@@ -145,7 +158,7 @@ export class WebhookRepository {
    * unchanged to write nothing. Null when there is no such endpoint.
    */
   async update(organizationId: string, id: string, change: (current: WebhookEndpoint) => WebhookEndpoint): Promise<WebhookEndpoint | null> {
-    return this.sql.transaction(async (tx) => {
+    return this.endpointsChange(organizationId, this.sql.transaction(async (tx) => {
       const row = await tx.get<EndpointRow>(
         `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`,
         [organizationId, id],
@@ -162,16 +175,16 @@ export class WebhookRepository {
       );
       if (next.state !== current.state) await tx.run(DROP_PENDING, [organizationId, id]);
       return next;
-    });
+    }));
   }
 
   /** Deletes an endpoint with its queue and log; false when there was none. */
   async delete(organizationId: string, id: string): Promise<boolean> {
-    const changes = await this.sql.batch([
+    const changes = await this.endpointsChange(organizationId, this.sql.batch([
       { sql: 'DELETE FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_attempts WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
-    ]);
+    ]));
     return changes[2] === 1;
   }
 
@@ -250,6 +263,7 @@ export class WebhookRepository {
         await tx.run('UPDATE webhook_endpoints SET failed_events = 0 WHERE organization_id = ? AND id = ? AND failed_events > 0',
           [delivery.organizationId, delivery.endpointId]);
       } else if (outcome.kind === 'failed') {
+        // an auto-disable only ever takes subscriptions away: Subscriptions may keep them (see there)
         await tx.run('UPDATE webhook_endpoints SET failed_events = failed_events + 1 WHERE organization_id = ? AND id = ?',
           [delivery.organizationId, delivery.endpointId]);
         const disabled = await tx.run(

@@ -194,6 +194,22 @@ describeEachEngine('organization webhook deliveries', (server) => {
     assert.equal(receiver.to(theirs.path).length, 0, "another organization's endpoint hears nothing");
   });
 
+  it('subscriptions follow endpoint changes at once: the very next change after an update or a create is delivered', async () => {
+    const t = await tenant();
+    const hook = await t.endpoint([OPENED]);
+    const unheard = await t.profile(); // nobody subscribes to created yet
+    await t.webhooks.update(hook.id, { enabled_events: [OPENED, CREATED] as any });
+    const heard = await t.profile();
+    const late = await t.endpoint([UPDATED]);
+    await t.client.userProfiles.update(heard.id, { name: 'Renamed' });
+    await receiver.waitFor(hook.path, 1);
+    await receiver.waitFor(late.path, 1);
+    await t.quiet();
+    assert.deepEqual(receiver.events(hook.path).map((e) => e.data), [data(t, CREATED, heard.id)]);
+    assert.deepEqual(receiver.events(late.path).map((e) => e.data), [data(t, UPDATED, heard.id)]);
+    assert.ok(!receiver.events(hook.path).some((e) => e.data.id === unheard.id));
+  });
+
   it('a failed attempt is retried with the same webhook-id until a 2xx, and the delivery log shows every attempt', async () => {
     const t = await tenant();
     const hook = await t.endpoint([OPENED]);

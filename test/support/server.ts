@@ -44,7 +44,11 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
     WEBHOOK_POLL_MS: '50',
     ...env,
   });
-  const store = await openStore({ databaseUrl: config.databaseUrl, sqliteSynchronous: 'NORMAL' });
+  const store = await openStore({
+    databaseUrl: config.databaseUrl,
+    sqliteSynchronous: 'NORMAL',
+    serve: { profileCacheSize: config.profileCacheSize },
+  });
   const clock = new TestClock();
   const app = await buildApp(config, store, { now: clock.now });
   await app.listen({ host: '127.0.0.1', port: 0 });

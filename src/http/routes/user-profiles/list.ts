@@ -1,8 +1,10 @@
-import type { CursorBinding, ListPosition, SortField, SortOrder } from '../../../domain/cursor.js';
+import type { CursorBinding, SortField, SortOrder } from '../../../domain/cursor.js';
 import { ENFORCEMENT_STATUSES, enforcementStatus, type EnforcementStatus } from '../../../domain/enforcement.js';
 import type { Profile } from '../../../domain/profile.js';
-import { asciiFold, readEnum } from '../../../domain/text.js';
+import { readEnum } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
+import type { ListedProfile } from '../../../store/profiles.js';
+import { JsonText, profileJson } from '../../rendered.js';
 import type { PlatformRoute } from '../../route.js';
 
 const DEFAULT_LIMIT = 20;
@@ -35,12 +37,6 @@ function readStatusFilter(query: Query): EnforcementStatus[] | null {
   return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
 }
 
-function positionOf(profile: Profile, orderBy: SortField): ListPosition {
-  return orderBy === 'created_at'
-    ? { by: 'created_at', createdAt: profile.createdAt, id: profile.id }
-    : { by: 'name', name: profile.name === null ? null : asciiFold(profile.name), id: profile.id };
-}
-
 /** E4 — GET /v1/user_profiles: keyset pages `{data, next_page}` (decisions 16–18, P2 §1.6). */
 export const listUserProfiles: PlatformRoute = {
   method: 'GET',
@@ -62,16 +58,16 @@ export const listUserProfiles: PlatformRoute = {
     const scan = statuses ? Math.max(limit, FILTER_SCAN_BUDGET) : limit;
     const rows = await deps.store.profiles.list(principal.organizationId, { order, orderBy, after, limit: scan });
     const data: Profile[] = [];
-    let last: Profile | null = null;
-    for (const profile of rows.slice(0, scan)) {
+    let last: ListedProfile | null = null;
+    for (const row of rows.slice(0, scan)) {
       if (data.length === limit) break;
-      last = profile;
-      if (!statuses || statuses.includes(enforcementStatus(profile.actions, now))) data.push(profile);
+      last = row;
+      if (!statuses || statuses.includes(enforcementStatus(row.profile.actions, now))) data.push(row.profile);
     }
     const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
-    return {
-      data: data.map((profile) => dialect.render(profile, 'list', now)),
-      next_page: more && last ? deps.cursors.encode(binding, positionOf(last, orderBy)) : null,
-    };
+    const nextPage = more && last ? deps.cursors.encode(binding, last.position) : null;
+    // `{data, next_page}`, put together from each profile's kept rendering (see profileJson)
+    const items = data.map((profile) => profileJson(profile, dialect, 'list', now));
+    return new JsonText(`{"data":[${items.join(',')}],"next_page":${JSON.stringify(nextPage)}}`);
   },
 };
