@@ -122,7 +122,7 @@ async function databases(dir: string): Promise<{ dbs: Database[]; skipped: strin
     if (engine === 'sqlite') {
       dbs.push({
         engine, url: `sqlite:${join(dir, 'bench.db')}`, drop: async () => {},
-        label: `SQLite (fresh file, SQLITE_SYNCHRONOUS=${process.env.SQLITE_SYNCHRONOUS || 'FULL, the default'})`,
+        label: `SQLite (fresh file, SQLITE_SYNCHRONOUS=${process.env.SQLITE_SYNCHRONOUS || 'NORMAL, the default'})`,
       });
     } else if (engine === 'postgres') {
       const schema = await freshPostgresSchema(POSTGRES_URL, 'uprof_bench');

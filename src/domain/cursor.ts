@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { invalidRequest } from '../errors.js';
 
 export type SortOrder = 'asc' | 'desc';
@@ -28,11 +28,7 @@ const MAC_BYTES = 16;
  * The key is the server secret shared by every process on one database.
  */
 export class CursorCodec {
-  private readonly key: KeyObject;
-
-  constructor(key: Buffer) {
-    this.key = createSecretKey(key); // imported once, not on every page
-  }
+  constructor(private readonly key: Buffer) {}
 
   encode(binding: CursorBinding, position: ListPosition): string {
     const key = position.by === 'created_at' ? [position.createdAt, position.id] : [position.name, position.id];

@@ -6,8 +6,9 @@ import type { Profile } from '../domain/profile.js';
  * served from here skips the database altogether, which is what makes retrieve and list cheap.
  *
  * It never holds anything older than the database:
- * - every write through `ProfileRepository` replaces or drops its entry once the write has committed;
- * - a read fills an entry only if no write completed while it read (`epoch`): a read that began before a
+ * - every write through `ProfileRepository` drops its entry once the write has ended (committed or not);
+ *   the next read fills it again. (Writes do not fill it: a stream of creates would only churn memory.)
+ * - a read fills an entry only if no write ended while it read (`epoch`): a read that began before a
  *   write may resume after it, and must not put back what the write replaced.
  * Entries are frozen: a profile is a value, and a caller that tried to change a shared one would throw.
  * When `capacity` is reached, entries go oldest first, but one read since it last came round stays for
@@ -33,23 +34,17 @@ export class ProfileCache {
   get(organizationId: string, id: string): Profile | null | undefined {
     const entry = this.entries.get(id);
     if (entry === undefined) return undefined;
-    entry.read = true;
+    if (!entry.read) entry.read = true; // no store (and no write barrier) when it already is
     return entry.profile.organizationId === organizationId ? entry.profile : null;
   }
 
-  /** Remembers what a read found, unless a write completed since `epoch`. */
+  /** Remembers what a read found, unless a write ended since `epoch`. */
   fill(profile: Profile, epoch: number): Profile {
     if (epoch === this.writes) this.remember(profile);
     return profile;
   }
 
-  /** After a committed write: the profile as it now is. */
-  written(profile: Profile): void {
-    this.writes++;
-    this.remember(profile);
-  }
-
-  /** After a deletion, or a write whose outcome is unknown: the next read goes to the database. */
+  /** After a write to the profile: the next read goes to the database. */
   forget(id: string): void {
     this.writes++;
     this.entries.delete(id);

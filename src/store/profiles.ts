@@ -17,16 +17,20 @@ const COLUMNS =
 
 type Nullable<T> = T | null;
 
-/**
- * What a list position is made of: every list query selects the id and its order's key first, each from
- * its own index (so that, with nothing else selected, the query reads that index alone).
- */
-const KEYS_BY_CREATED = 'id, created_at';
-const KEYS_BY_NAME = 'id, name_key';
-const KEYS_NAMELESS = 'id, NULL';
+/** The three index ranges a list page reads: by creation, by folded name, and the nameless profiles. */
+type ListPart = 'created' | 'named' | 'nameless';
 
-function positionOf(orderBy: ListQuery['orderBy'], id: string, key: unknown): ListPosition {
-  return orderBy === 'created_at' ? { by: 'created_at', createdAt: key as number, id } : { by: 'name', name: key as string | null, id };
+/**
+ * Each row's place in its list order, as one text: the id (fixed length) followed by the order's key. One
+ * column, because a row read as an array costs SQLite's driver more than the index scan itself.
+ */
+const PLACE: Record<ListPart, string> = { created: 'id || created_at', named: 'id || name_key', nameless: 'id' };
+const PROFILE_ID_LENGTH = 'uprof_'.length + 24;
+
+function placeOf(part: ListPart, text: string): ListPosition {
+  const id = text.slice(0, PROFILE_ID_LENGTH);
+  if (part === 'created') return { by: 'created_at', createdAt: Number(text.slice(PROFILE_ID_LENGTH)), id };
+  return { by: 'name', name: part === 'named' ? text.slice(PROFILE_ID_LENGTH) : null, id };
 }
 
 function toProfile(row: unknown[]): Profile {
@@ -138,11 +142,12 @@ export class ProfileRepository {
 
   async insert(profile: Profile, actor: Actor): Promise<void> {
     const subscribed = await this.subscribedTypes(profile.organizationId);
-    await this.afterWrite(profile.id, this.sql.batch([
+    // a new id: the cache has nothing to drop
+    await this.sql.batch([
       { sql: INSERT_PROFILE, params: profileInsertValues(profile) },
       ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
       ...outboxStatements(eventsFor(null, profile), profile.createdAt, subscribed),
-    ]).then(() => profile));
+    ]);
   }
 
   /** null: not known here, and the outbox statements find out in SQL */
@@ -165,19 +170,12 @@ export class ProfileRepository {
     return this.cache ? this.cache.fill(profile, epoch) : profile;
   }
 
-  /**
-   * Keeps the cache in step with a write: the profile as written once it has committed (null: deleted),
-   * and nothing at all when the write failed, since it may have committed before failing (an fsync error).
-   */
-  private async afterWrite<T extends Profile | null>(id: string, write: Promise<T>): Promise<T> {
+  /** Keeps the cache in step with a write: once it has ended, however it ended, the profile is read afresh. */
+  private async afterWrite<T>(id: string, write: Promise<T>): Promise<T> {
     try {
-      const written = await write;
-      if (written === null) this.cache?.forget(id);
-      else this.cache?.written(written);
-      return written;
-    } catch (error) {
+      return await write;
+    } finally {
       this.cache?.forget(id);
-      throw error;
     }
   }
 
@@ -214,19 +212,16 @@ export class ProfileRepository {
    */
   async delete(organizationId: string, id: string, actor: Actor, now: number): Promise<boolean> {
     const subscribed = await this.subscribedTypes(organizationId);
-    let deleted = false;
-    await this.afterWrite(id, this.sql.transaction(async (tx) => {
+    return this.afterWrite(id, this.sql.transaction(async (tx) => {
       const current = await this.lockedRow(tx, organizationId, id);
-      if (!current) return null;
+      if (!current) return false;
       await tx.batch([
         { sql: 'UPDATE user_profiles SET deleted_at = ? WHERE organization_id = ? AND id = ?', params: [now, organizationId, id] },
         ...historyStatements(organizationId, id, actor, describeChange(current, null), now),
         ...outboxStatements(eventsFor(current, null), now, subscribed),
       ]);
-      deleted = true;
-      return null;
+      return true;
     }));
-    return deleted;
   }
 
   /** Profiles with an application or identity check awaiting the provider, oldest change first. */
@@ -277,66 +272,73 @@ export class ProfileRepository {
    * (the keys) and the profiles come from memory.
    */
   async list(organizationId: string, query: ListQuery): Promise<ListedProfile[]> {
-    const epoch = this.cache?.epoch ?? 0;
-    const rows = await this.pageRows(organizationId, query, this.cache ? '' : `, ${COLUMNS}`);
-    const positions = rows.map(([id, key]) => positionOf(query.orderBy, id as string, key));
-    if (!this.cache) return rows.map((row, i) => ({ profile: toProfile(row.slice(2)), position: positions[i] }));
-
-    const found = new Map<string, Profile>();
-    const missing: string[] = [];
-    for (const { id } of positions) {
-      const cached = this.cache.get(organizationId, id);
-      if (cached) found.set(id, cached);
-      else missing.push(id);
+    const cache = this.cache;
+    if (!cache) {
+      return this.page(organizationId, query, async (part, rest, params) =>
+        (await this.sql.rows(`SELECT ${PLACE[part]}, ${COLUMNS} ${rest}`, params)).map((row) => ({
+          position: placeOf(part, row[0] as string),
+          profile: toProfile(row.slice(1)),
+        })),
+      );
     }
+    const epoch = cache.epoch;
+    const places = await this.page(organizationId, query, async (part, rest, params) =>
+      (await this.sql.values(`SELECT ${PLACE[part]} ${rest}`, params)).map((text) => placeOf(part, text as string)),
+    );
+    const listed: ListedProfile[] = [];
+    const missing: ListedProfile[] = [];
+    for (const position of places) {
+      const row = { position, profile: cache.get(organizationId, position.id)! };
+      if (!row.profile) missing.push(row);
+      listed.push(row);
+    }
+    if (missing.length === 0) return listed;
+
+    // profiles not in memory yet, read in one go per hundred
+    const found = new Map<string, Profile>();
     for (let i = 0; i < missing.length; i += 100) {
-      const ids = missing.slice(i, i + 100);
+      const ids = missing.slice(i, i + 100).map((row) => row.position.id);
       const fetched = await this.sql.rows(
         `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
         [organizationId, ...ids],
       );
       for (const row of fetched) found.set(row[1] as string, this.filled(toProfile(row), epoch));
     }
+    for (const row of missing) row.profile = found.get(row.position.id)!;
     // a profile deleted between the page's query and here is simply not listed
-    return positions.flatMap((position) => {
-      const profile = found.get(position.id);
-      return profile ? [{ profile, position }] : [];
-    });
+    return listed.filter((row) => row.profile !== undefined);
   }
 
-  /** the keys of the page's rows, then `more` columns */
-  private async pageRows(organizationId: string, query: ListQuery, more: string): Promise<unknown[][]> {
+  /**
+   * Runs the page's index range queries (`read` puts its SELECT list before `rest`) until `limit + 1` rows.
+   * Name order is two ranges: named profiles by (folded name, id), then nameless ones by id.
+   */
+  private async page<T>(
+    organizationId: string,
+    query: ListQuery,
+    read: (part: ListPart, rest: string, params: Param[]) => Promise<T[]>,
+  ): Promise<T[]> {
     const want = query.limit + 1;
     const cmp = query.order === 'asc' ? '>' : '<';
     const dir = query.order === 'asc' ? 'ASC' : 'DESC';
-    const live = 'organization_id = ? AND deleted_at IS NULL';
+    const live = 'FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL';
     const after = query.after;
     if (query.orderBy === 'created_at') {
-      const where = after?.by === 'created_at' ? ` AND (created_at, id) ${cmp} (?, ?)` : '';
-      const params: Param[] = after?.by === 'created_at' ? [organizationId, after.createdAt, after.id, want] : [organizationId, want];
-      return this.sql.rows(`SELECT ${KEYS_BY_CREATED}${more} FROM user_profiles WHERE ${live}${where} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`, params);
+      const from = after?.by === 'created_at';
+      return read('created', `${live}${from ? ` AND (created_at, id) ${cmp} (?, ?)` : ''} ORDER BY created_at ${dir}, id ${dir} LIMIT ?`,
+        from ? [organizationId, after.createdAt, after.id, want] : [organizationId, want]);
     }
-    const rows: unknown[][] = [];
+    const rows: T[] = [];
     const inNamelessPart = after?.by === 'name' && after.name === null;
     if (!inNamelessPart) {
-      const named = after?.by === 'name' && after.name !== null;
-      rows.push(
-        ...(await this.sql.rows(
-          `SELECT ${KEYS_BY_NAME}${more} FROM user_profiles WHERE ${live} AND name_key IS NOT NULL${named ? ` AND (name_key, id) ${cmp} (?, ?)` : ''}
-           ORDER BY name_key ${dir}, id ${dir} LIMIT ?`,
-          named ? [organizationId, (after as { name: string }).name, after!.id, want] : [organizationId, want],
-        )),
-      );
+      const from = after?.by === 'name' && after.name !== null;
+      rows.push(...(await read('named', `${live} AND name_key IS NOT NULL${from ? ` AND (name_key, id) ${cmp} (?, ?)` : ''} ORDER BY name_key ${dir}, id ${dir} LIMIT ?`,
+        from ? [organizationId, (after as { name: string }).name, after!.id, want] : [organizationId, want])));
     }
     if (rows.length < want) {
       const fromId = inNamelessPart ? after.id : null;
-      rows.push(
-        ...(await this.sql.rows(
-          `SELECT ${KEYS_NAMELESS}${more} FROM user_profiles WHERE ${live} AND name_key IS NULL${fromId ? ` AND id ${cmp} ?` : ''}
-           ORDER BY id ${dir} LIMIT ?`,
-          fromId ? [organizationId, fromId, want - rows.length] : [organizationId, want - rows.length],
-        )),
-      );
+      rows.push(...(await read('nameless', `${live} AND name_key IS NULL${fromId ? ` AND id ${cmp} ?` : ''} ORDER BY id ${dir} LIMIT ?`,
+        fromId ? [organizationId, fromId, want - rows.length] : [organizationId, want - rows.length])));
     }
     return rows;
   }

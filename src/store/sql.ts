@@ -19,6 +19,8 @@ export interface Sql {
   get<Row>(sql: string, params?: readonly Param[]): Promise<Row | undefined>;
   /** rows as arrays of column values, in SELECT order: much cheaper than objects for wide rows */
   rows(sql: string, params?: readonly Param[]): Promise<unknown[][]>;
+  /** the first column of every row: no per-row array at all (one-column key scans) */
+  values(sql: string, params?: readonly Param[]): Promise<unknown[]>;
   /** runs a statement; resolves to the number of rows it changed */
   run(sql: string, params?: readonly Param[]): Promise<number>;
   /** runs statements atomically (all or none); resolves to the rows each changed */
@@ -37,7 +39,6 @@ export interface Sql {
  */
 export class SqliteSql implements Sql {
   readonly engine = 'sqlite' as const;
-  private readonly statements = new Map<string, Database.Statement>();
   private lock: Promise<void> | null = null;
   private queue: { statements: readonly Statement[]; resolve(changes: number[]): void; reject(error: unknown): void }[] = [];
   private readonly inside: Sql;
@@ -55,7 +56,8 @@ export class SqliteSql implements Sql {
       engine: 'sqlite',
       all: async (sqlText, params = []) => direct(sqlText).all(...params) as never,
       get: async (sqlText, params = []) => direct(sqlText).get(...params) as never,
-      rows: async (sqlText, params = []) => this.prepareRaw(sqlText).all(...params) as unknown[][],
+      rows: async (sqlText, params = []) => this.prepare(sqlText, 'raw').all(...params) as unknown[][],
+      values: async (sqlText, params = []) => this.prepare(sqlText, 'pluck').all(...params),
       run: async (sqlText, params = []) => direct(sqlText).run(...params).changes,
       batch: async (statements) => statements.map((s) => direct(s.sql).run(...s.params).changes),
       transaction: () => Promise.reject(new Error('nested transactions are not supported')),
@@ -105,23 +107,24 @@ export class SqliteSql implements Sql {
     this.syncing = false;
   }
 
-  private readonly rawStatements = new Map<string, Database.Statement>();
+  /**
+   * Statements are prepared once per text and shape: `objects` (rows as objects), `raw` (rows as arrays),
+   * `pluck` (the first column only).
+   */
+  private readonly prepared = {
+    objects: new Map<string, Database.Statement>(),
+    raw: new Map<string, Database.Statement>(),
+    pluck: new Map<string, Database.Statement>(),
+  };
 
-  /** the same statement in better-sqlite3's raw mode (rows as arrays) */
-  prepareRaw(sqlText: string): Database.Statement {
-    let statement = this.rawStatements.get(sqlText);
-    if (!statement) {
-      statement = this.db.prepare(sqlText).raw(true);
-      this.rawStatements.set(sqlText, statement);
-    }
-    return statement;
-  }
-
-  prepare(sqlText: string): Database.Statement {
-    let statement = this.statements.get(sqlText);
+  prepare(sqlText: string, shape: keyof SqliteSql['prepared'] = 'objects'): Database.Statement {
+    const statements = this.prepared[shape];
+    let statement = statements.get(sqlText);
     if (!statement) {
       statement = this.db.prepare(sqlText);
-      this.statements.set(sqlText, statement);
+      if (shape === 'raw') statement.raw(true);
+      if (shape === 'pluck') statement.pluck(true);
+      statements.set(sqlText, statement);
     }
     return statement;
   }
@@ -142,7 +145,12 @@ export class SqliteSql implements Sql {
 
   async rows(sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> {
     if (this.lock) await this.unlocked();
-    return this.prepareRaw(sqlText).all(...params) as unknown[][];
+    return this.prepare(sqlText, 'raw').all(...params) as unknown[][];
+  }
+
+  async values(sqlText: string, params: readonly Param[] = []): Promise<unknown[]> {
+    if (this.lock) await this.unlocked();
+    return this.prepare(sqlText, 'pluck').all(...params);
   }
 
   async run(sqlText: string, params: readonly Param[] = []): Promise<number> {
@@ -287,6 +295,8 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
     get: async (sqlText, params = []) => (await query(sqlText, params)).rows[0],
     rows: async (sqlText, params = []) =>
       (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows,
+    values: async (sqlText, params = []) =>
+      (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows.map((row: unknown[]) => row[0]),
     run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
     batch: (statements) => (transaction ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements)),
     transaction: transaction ?? nested,

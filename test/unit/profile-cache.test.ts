@@ -21,22 +21,18 @@ describe('ProfileCache', () => {
     assert.equal(cache.get(OTHER_ORG, id(1)), null);
   });
 
-  it('a fill that raced a completed write is dropped: a read that began before the write cannot put back what it replaced', () => {
+  it('a write drops the entry; a fill that raced a write is dropped too: a read that began before it cannot put back what it replaced', () => {
     const cache = new ProfileCache(10);
-    const before = profile(1, 'old');
-    const epoch = cache.epoch; // the read begins
-    cache.written(profile(1, 'new')); // a write completes meanwhile
-    cache.fill(before, epoch); // the read ends
-    assert.equal(cache.get(ORG, id(1))?.name, 'new');
-
-    const epoch2 = cache.epoch;
-    cache.forget(id(1)); // a deletion completes meanwhile
-    cache.fill(before, epoch2);
+    cache.fill(profile(1, 'old'), cache.epoch);
+    const epoch = cache.epoch; // a read begins (it will find 'old' in the database)
+    cache.forget(id(1)); // a write ends meanwhile
     assert.equal(cache.get(ORG, id(1)), undefined);
+    cache.fill(profile(1, 'old'), epoch); // the read ends
+    assert.equal(cache.get(ORG, id(1)), undefined, 'the stale read is not remembered');
 
     // with no write in between, the fill is kept
-    cache.fill(profile(1, 'fresh'), cache.epoch);
-    assert.equal(cache.get(ORG, id(1))?.name, 'fresh');
+    cache.fill(profile(1, 'new'), cache.epoch);
+    assert.equal(cache.get(ORG, id(1))?.name, 'new');
   });
 
   it('entries are frozen, deeply: a caller cannot change a profile other readers share', () => {
@@ -53,9 +49,9 @@ describe('ProfileCache', () => {
 
   it('keeps at most `capacity` entries; an entry read since it last came round stays one more round', () => {
     const cache = new ProfileCache(3);
-    for (const n of [1, 2, 3]) cache.written(profile(n));
+    for (const n of [1, 2, 3]) cache.fill(profile(n), cache.epoch);
     cache.get(ORG, id(1)); // 1 was read: it gets a second chance
-    cache.written(profile(4)); // over capacity: 1 (oldest, read) goes round again, 2 (oldest unread) goes
+    cache.fill(profile(4), cache.epoch); // over capacity: 1 (oldest, read) goes round again, 2 (oldest unread) goes
     assert.equal(cache.size, 3);
     assert.equal(cache.get(ORG, id(2)), undefined);
     for (const n of [1, 3, 4]) assert.equal(cache.get(ORG, id(n))?.id, id(n));
@@ -63,7 +59,7 @@ describe('ProfileCache', () => {
 
   it('capacity 0 keeps nothing', () => {
     const cache = new ProfileCache(0);
-    cache.written(profile(1));
+    cache.fill(profile(1), cache.epoch);
     cache.fill(profile(2), cache.epoch);
     assert.equal(cache.size, 0);
     assert.equal(cache.get(ORG, id(1)), undefined);
