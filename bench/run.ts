@@ -20,7 +20,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  DEFAULT_POSTGRES_URL, UPROF, freshPostgresSchema, killChildren, median, percentile, shown, startServer, stop, table,
+  DEFAULT_POSTGRES_URL, SERVE, UPROF, freshPostgresSchema, killChildren, median, percentile, shown, startServer, stop, table,
   type Server,
 } from './support.ts';
 
@@ -182,7 +182,7 @@ async function main() {
     for (const db of dbs) {
       const env = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: db.url };
       const key = JSON.parse(execFileSync(process.execPath, [UPROF, 'keys', 'create', '--org', 'bench', '--json'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!);
-      const uprof = await startServer(`uprof on ${db.engine}`, [UPROF, 'serve'], env);
+      const uprof = await startServer(`uprof on ${db.engine}`, SERVE, env);
       const headers = { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01' };
       const json = { 'content-type': 'application/json' };
       const { ids, sample, bytes } = await seed(uprof.url, { ...headers, ...json });

@@ -40,7 +40,7 @@ import { openStore } from '../src/store/index.ts';
 import { PROFILE_INSERT_COLUMNS, profileInsertValues } from '../src/store/profiles.ts';
 import { purposeKeys } from '../src/server.ts';
 import {
-  DEFAULT_POSTGRES_URL, UPROF, freshPostgresSchema, killChildren, percentile, shown, startServer, stop, table, type Server,
+  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, percentile, shown, startServer, stop, table, type Server,
 } from './support.ts';
 
 const WANTED = Number(process.env.SCALE_PROFILES || 1_000_000);
@@ -334,7 +334,7 @@ async function runEngine(run: EngineRun, count: number, depth: number): Promise<
   process.stderr.write(`  ${seedLine}\n`);
 
   const env = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: run.url };
-  const server: Server = await startServer(`uprof on ${run.engine}`, [UPROF, 'serve'], env);
+  const server: Server = await startServer(`uprof on ${run.engine}`, SERVE, env);
   const headers = { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01' };
   const results: Measured[] = [];
   const walks: string[] = [];

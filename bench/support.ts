@@ -3,11 +3,24 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 export const UPROF = fileURLToPath(new URL('../bin/uprof.js', import.meta.url));
+
+/**
+ * `node` arguments that serve uprof exactly as `npm start` does (its Node flags included), read from
+ * package.json so that the benchmark measures what users run.
+ */
+export const SERVE: string[] = (() => {
+  const { scripts } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  const words = scripts.start.split(/\s+/);
+  const script = words.indexOf('bin/uprof.js');
+  if (words[0] !== 'node' || script < 0) throw new Error(`npm start is not "node [flags] bin/uprof.js …": ${scripts.start}`);
+  return [...words.slice(1, script), UPROF, ...words.slice(script + 1)];
+})();
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
