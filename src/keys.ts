@@ -56,6 +56,8 @@ export async function mintKey(
   };
 }
 
+const MAX_REMEMBERED_SECRET = 128;
+
 /**
  * Resolves presented secrets to key records, remembering answers for `ttlMs` so the hot path skips the
  * database (and the hash). Across processes that is the bound on staleness: a key revoked anywhere stops
@@ -71,7 +73,8 @@ export class KeyResolver {
     const cached = this.cache.get(secret);
     if (cached && cached.until > now) return cached.key;
     const key = await this.store.tenancy.keyBySecretHash(hashSecret(secret));
-    if (this.ttlMs > 0) {
+    // our secrets are ~65 characters; a longer one is never a key, and must not make the memory grow
+    if (this.ttlMs > 0 && secret.length <= MAX_REMEMBERED_SECRET) {
       if (this.cache.size >= 10_000) this.cache.clear(); // bounded: unknown keys must not grow it forever
       this.cache.set(secret, { key, until: now + this.ttlMs });
     }
