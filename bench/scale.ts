@@ -7,7 +7,7 @@
  *      app's own newProfile, asciiFold and newId exactly as ProfileRepository.insert stores it. ~10 % have no
  *      name, so name order also crosses the nameless part. (The history and outbox rows an API create would
  *      also write are left out: nothing measured here reads them.)
- *   2. serve: the real server (`node bin/uprof.js serve`) on that database, then over HTTP with keep-alive:
+ *   2. serve: the real server (started as `npm start` starts it) on that database, then over HTTP with keep-alive:
  *      - a walk from the top, following next_page, SCALE_DEPTH rows deep, for order_by=created_at and
  *        order_by=name (limit=100, default order desc; timed: a throughput figure too);
  *      - list first page, and the page at that depth with the cursor the walk ended on;

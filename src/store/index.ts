@@ -64,10 +64,10 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     await sql.close();
     throw error;
   }
-  // only a process that is its database's one writer may trust its memory of it
-  const writer = options.serve !== undefined && path !== null;
-  const cache = writer ? new ProfileCache(options.serve!.profileCacheSize) : null;
-  const subscriptions = writer ? new Subscriptions(sql) : null;
+  // only a process that is its database's one writer (a SQLite server) may trust its memory of it
+  const serving = path !== null ? options.serve : undefined;
+  const cache = serving ? new ProfileCache(serving.profileCacheSize) : null;
+  const subscriptions = serving ? new Subscriptions(sql) : null;
   let secret: Promise<Buffer> | null = null;
   return {
     sql,

@@ -171,12 +171,8 @@ export class ProfileRepository {
   }
 
   /** Keeps the cache in step with a write: once it has ended, however it ended, the profile is read afresh. */
-  private async afterWrite<T>(id: string, write: Promise<T>): Promise<T> {
-    try {
-      return await write;
-    } finally {
-      this.cache?.forget(id);
-    }
+  private afterWrite<T>(id: string, write: Promise<T>): Promise<T> {
+    return write.finally(() => this.cache?.forget(id));
   }
 
   /**
@@ -266,10 +262,9 @@ export class ProfileRepository {
   }
 
   /**
-   * One page in keyset order (never OFFSET), plus one row more than asked when there is a next page.
-   * Name order is two index ranges: named profiles by (folded name, id), then nameless ones by id, which
-   * puts nameless profiles last in both directions. With a cache, the page's query reads only its index
-   * (the keys) and the profiles come from memory.
+   * One page in keyset order (never OFFSET), plus one row more than asked when there is a next page;
+   * nameless profiles come last in name order, in both directions. With a cache, the page's query reads
+   * only its index (each row's place) and the profiles come from memory.
    */
   async list(organizationId: string, query: ListQuery): Promise<ListedProfile[]> {
     const cache = this.cache;

@@ -291,14 +291,14 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
     for (const s of statements) changes.push(await tx.run(s.sql, s.params));
     return changes;
   };
+  const rows = async (sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> =>
+    (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows;
   const executor: Sql = {
     engine: 'postgres',
     all: async (sqlText, params = []) => (await query(sqlText, params)).rows,
     get: async (sqlText, params = []) => (await query(sqlText, params)).rows[0],
-    rows: async (sqlText, params = []) =>
-      (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows,
-    values: async (sqlText, params = []) =>
-      (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows.map((row: unknown[]) => row[0]),
+    rows,
+    values: async (sqlText, params = []) => (await rows(sqlText, params)).map((row) => row[0]),
     run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
     batch: (statements) => (transaction ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements)),
     transaction: transaction ?? nested,

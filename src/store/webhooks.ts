@@ -99,12 +99,8 @@ export class WebhookRepository {
   constructor(private readonly sql: Sql, private readonly subscriptions: Subscriptions | null = null) {}
 
   /** Runs an endpoint write, then tells `subscriptions` the organization's endpoints changed (whatever the outcome). */
-  private async endpointsChange<T>(organizationId: string, write: Promise<T>): Promise<T> {
-    try {
-      return await write;
-    } finally {
-      this.subscriptions?.changed(organizationId);
-    }
+  private endpointsChange<T>(organizationId: string, write: Promise<T>): Promise<T> {
+    return write.finally(() => this.subscriptions?.changed(organizationId));
   }
 
   /** Inserts an endpoint unless the organization already has `cap`; false when the cap is reached. */

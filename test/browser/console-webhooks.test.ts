@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { launchBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
-import { engines } from '../support/engines.ts';
-import { call, currentSdk, startServer, type TestServer } from '../support/server.ts';
+import { after, before, it } from 'node:test';
+import { describeInBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
+import { call, currentSdk } from '../support/server.ts';
 import { newConsoleOrg, newProfile } from '../e2e/console-client.ts';
 import { Receiver, waitUntil } from '../e2e/webhook-receiver.ts';
 
@@ -13,31 +11,24 @@ import { Receiver, waitUntil } from '../e2e/webhook-receiver.ts';
  * One engine (the e2e suite covers both); every page visited is kept as a screenshot.
  */
 
-const [engine] = await engines();
 const OPENED = 'user_profile.enforcement_action_opened';
 const ENV = { WEBHOOK_RETRY_SCHEDULE: '0.2,0.2', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_DISABLE_AFTER: '1', WEBHOOK_POLL_MS: '50' };
 
-describe(`review console webhooks in a browser [${engine.name}]`, () => {
-  let server: TestServer;
-  let browser: Browser;
+describeInBrowser('review console webhooks in a browser', (server, browser) => {
   let receiver: Receiver;
 
   before(async () => {
-    server = await startServer(engine, ENV);
-    browser = await launchBrowser();
     receiver = await Receiver.start();
   });
   after(async () => {
     await receiver?.close();
-    await browser?.close();
-    await server?.close();
   });
 
-  const newPage = () => newCheckedPage(browser);
+  const newPage = () => newCheckedPage(browser());
 
   it('lists the endpoints, shows a delivery log and re-sends an event', async () => {
-    const org = await newConsoleOrg(server);
-    const webhooks = currentSdk(server, org.platform.api_key).beta.organization.webhooks;
+    const org = await newConsoleOrg(server());
+    const webhooks = currentSdk(server(), org.platform.api_key).beta.organization.webhooks;
     const endpoint = async (name: string, script: Array<number | 'hang'>, then = 200) => {
       const { path, url } = receiver.newPath();
       receiver.script(path, script, then);
@@ -48,8 +39,8 @@ describe(`review console webhooks in a browser [${engine.name}]`, () => {
     // a mirror whose first attempt fails, and a legacy endpoint that never answers well (disabled after one failed event)
     const crm = await endpoint('CRM mirror', [500]);
     const legacy = await endpoint('Legacy hook', [], 500);
-    const profile = await newProfile(server, org, 'Initech Labs');
-    const opened = await call(server, 'POST', `/v1/operator/user_profiles/${profile}/enforcement_actions`, {
+    const profile = await newProfile(server(), org, 'Initech Labs');
+    const opened = await call(server(), 'POST', `/v1/operator/user_profiles/${profile}/enforcement_actions`, {
       key: org.operator.api_key,
       body: { type: 'restriction', reason: 'fraud_or_abuse' },
     });
@@ -58,9 +49,9 @@ describe(`review console webhooks in a browser [${engine.name}]`, () => {
     await waitUntil(async () => (await webhooks.retrieve(legacy.id)).state === 'disabled', 'the legacy endpoint disabled');
 
     const { page, problems } = await newPage();
-    await page.goto(`${server.baseURL}/console/sign-in`);
+    await page.goto(`${server().baseURL}/console/sign-in`);
     await page.getByLabel('Operator key').fill(org.operator.api_key);
-    await Promise.all([page.waitForURL(`${server.baseURL}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL(`${server().baseURL}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
 
     await page.getByRole('link', { name: 'Webhooks' }).click();
     assert.equal(new URL(page.url()).pathname, '/console/webhooks');
@@ -85,7 +76,7 @@ describe(`review console webhooks in a browser [${engine.name}]`, () => {
     const [, , again] = await receiver.waitFor(crm.path, 3);
     assert.ok(again.verified.ok, 'the re-sent delivery verifies');
     assert.equal(again.headers['webhook-id'], first.headers['webhook-id']);
-    await waitUntil(async () => (await server.store.webhooks.attempts(org.platform.organization_id, crm.id, 10)).length === 3, 'the third attempt logged');
+    await waitUntil(async () => (await server().store.webhooks.attempts(org.platform.organization_id, crm.id, 10)).length === 3, 'the third attempt logged');
     await page.reload();
     assert.equal(await rows.count(), 3);
     assert.match(await rows.nth(0).innerText(), /\s3\s+200\s/);
@@ -98,4 +89,4 @@ describe(`review console webhooks in a browser [${engine.name}]`, () => {
     await screenshot(page, 'console-webhooks-4-disabled');
     assert.deepEqual(problems, []);
   });
-});
+}, ENV);

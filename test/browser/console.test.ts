@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, Page } from 'playwright-core';
-import { assertStyled, launchBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
-import { engines } from '../support/engines.ts';
-import { startServer, type TestServer } from '../support/server.ts';
+import { it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { assertStyled, describeInBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
 import { endCustomer, newConsoleOrg, newProfile, retrieve, type ConsoleOrg } from '../e2e/console-client.ts';
 
 /**
@@ -12,44 +10,33 @@ import { endCustomer, newConsoleOrg, newProfile, retrieve, type ConsoleOrg } fro
  * visited is kept as a screenshot.
  */
 
-const [engine] = await engines();
 const MINUTE = 60_000;
 
-describe(`review console in a browser [${engine.name}]`, () => {
-  let server: TestServer;
-  let browser: Browser;
+describeInBrowser('review console in a browser', (server, browser) => {
 
-  before(async () => {
-    server = await startServer(engine);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
-  const newPage = () => newCheckedPage(browser);
+  const newPage = () => newCheckedPage(browser());
 
 
   async function signIn(page: Page, org: ConsoleOrg) {
-    const response = await page.goto(`${server.baseURL}/console`);
+    const response = await page.goto(`${server().baseURL}/console`);
     assert.equal(new URL(page.url()).pathname, '/console/sign-in', 'sent to sign-in');
     assert.equal(response?.headers()['content-security-policy']?.startsWith("default-src 'none'"), true);
     await assertStyled(page);
     await page.getByLabel('Operator key').fill(org.operator.api_key);
-    await Promise.all([page.waitForURL(`${server.baseURL}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await Promise.all([page.waitForURL(`${server().baseURL}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
     assert.ok(!(await page.content()).includes(org.operator.api_key), 'the key is not in the page');
   }
 
   it('signs in, works the queue and approves cyber tiers with a waiver', async () => {
-    const org = await newConsoleOrg(server);
-    const id = await newProfile(server, org, 'Acme Security GmbH');
-    const quiet = await newProfile(server, org, 'Quiet Tenant Ltd');
-    await endCustomer(server, org).applyForCyber(id, ['a', 'c']);
-    await endCustomer(server, org).applyForEfs(quiet, ['cmek']);
+    const org = await newConsoleOrg(server());
+    const id = await newProfile(server(), org, 'Acme Security GmbH');
+    const quiet = await newProfile(server(), org, 'Quiet Tenant Ltd');
+    await endCustomer(server(), org).applyForCyber(id, ['a', 'c']);
+    await endCustomer(server(), org).applyForEfs(quiet, ['cmek']);
     const { page, problems } = await newPage();
 
-    await page.goto(`${server.baseURL}/console/sign-in`);
+    await page.goto(`${server().baseURL}/console/sign-in`);
     await screenshot(page, 'console-1-sign-in');
     await page.getByLabel('Operator key').fill(org.platform.api_key);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -73,14 +60,14 @@ describe(`review console in a browser [${engine.name}]`, () => {
     await screenshot(page, 'console-4-profile');
 
     // an incoherent decision is refused on the page and changes nothing
-    const before = await retrieve(server, org, id);
+    const before = await retrieve(server(), org, id);
     const cyberForm = page.locator('#cyber form');
     await cyberForm.locator('select[name="status"]').selectOption('active');
     await cyberForm.locator('input[name="tier_a_active"]').uncheck();
     await cyberForm.locator('input[name="tier_c_active"]').uncheck();
     await cyberForm.getByRole('button', { name: 'Save cyber decision' }).click();
     assert.match(await page.getByRole('alert').innerText(), /needs at least one active tier/);
-    assert.deepEqual(await retrieve(server, org, id), before);
+    assert.deepEqual(await retrieve(server(), org, id), before);
     await screenshot(page, 'console-5-cyber-refused');
 
     await cyberForm.locator('select[name="status"]').selectOption('active');
@@ -91,7 +78,7 @@ describe(`review console in a browser [${engine.name}]`, () => {
     await cyberForm.locator('input[name="tier_c_active"]').check();
     await Promise.all([page.waitForURL(/saved=cyber/), cyberForm.getByRole('button', { name: 'Save cyber decision' }).click()]);
     assert.match(await page.getByRole('status').innerText(), /Cyber decision saved/);
-    const cyber = (await retrieve(server, org, id)).programs.cyber!;
+    const cyber = (await retrieve(server(), org, id)).programs.cyber!;
     assert.equal(cyber.status, 'active');
     assert.deepEqual(cyber.tiers, { a: { status: 'active' }, b: { status: 'inactive' }, c: { status: 'active' } });
     assert.deepEqual(cyber.requirements, { data_retention: true, human_review: false });
@@ -109,8 +96,8 @@ describe(`review console in a browser [${engine.name}]`, () => {
   });
 
   it('opens a restriction with an expiry, resolves it, and signs out', async () => {
-    const org = await newConsoleOrg(server);
-    const id = await newProfile(server, org, 'Globex Research');
+    const org = await newConsoleOrg(server());
+    const id = await newProfile(server(), org, 'Globex Research');
     const { page, problems } = await newPage();
     await signIn(page, org);
     await page.getByRole('link', { name: 'Profiles' }).click();
@@ -119,13 +106,13 @@ describe(`review console in a browser [${engine.name}]`, () => {
     assert.equal(new URL(page.url()).pathname, `/console/profiles/${id}`);
 
     const open = page.locator('#enforcement form').last();
-    const expires = new Date(Math.floor((server.clock.now() + 3 * 24 * 60 * MINUTE) / MINUTE) * MINUTE);
+    const expires = new Date(Math.floor((server().clock.now() + 3 * 24 * 60 * MINUTE) / MINUTE) * MINUTE);
     await open.locator('select[name="type"]').selectOption('restriction');
     await open.locator('select[name="reason"]').selectOption('fraud_or_abuse');
     await open.locator('input[name="expires_at"]').fill(expires.toISOString().slice(0, 16));
     await open.getByLabel(/Clearable by an identity check/).check();
     await Promise.all([page.waitForURL(/saved=opened/), open.getByRole('button', { name: 'Open action' }).click()]);
-    const restricted = await retrieve(server, org, id);
+    const restricted = await retrieve(server(), org, id);
     assert.equal(restricted.enforcement_status, 'restricted');
     assert.equal(restricted.enforcement_actions[0].expires_at, expires.toISOString().replace('.000Z', 'Z'));
     assert.equal((restricted.enforcement_actions[0] as any).action, 'verify');
@@ -133,7 +120,7 @@ describe(`review console in a browser [${engine.name}]`, () => {
     await screenshot(page, 'console-9-restricted');
 
     await Promise.all([page.waitForURL(/saved=resolved/), page.getByRole('button', { name: 'Resolve' }).click()]);
-    const resolved = await retrieve(server, org, id);
+    const resolved = await retrieve(server(), org, id);
     assert.equal(resolved.enforcement_status, 'unrestricted');
     assert.deepEqual(resolved.enforcement_actions, []);
     assert.match(await page.locator('#history').innerText(), /enforcement\.resolved[\s\S]*enforcement\.opened/);
@@ -141,7 +128,7 @@ describe(`review console in a browser [${engine.name}]`, () => {
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     assert.equal(new URL(page.url()).pathname, '/console/sign-in');
-    await page.goto(`${server.baseURL}/console/profiles/${id}`);
+    await page.goto(`${server().baseURL}/console/profiles/${id}`);
     assert.equal(new URL(page.url()).pathname, '/console/sign-in', 'signed out for good');
     await screenshot(page, 'console-11-signed-out');
     assert.deepEqual(problems, []);

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchBrowser, screenshot } from '../support/browser.ts';
-import { engines } from '../support/engines.ts';
-import { currentSdk, startServer, type TestServer } from '../support/server.ts';
+import { it } from 'node:test';
+import type { BrowserContext, Page } from 'playwright-core';
+import { describeInBrowser, screenshot } from '../support/browser.ts';
+import { currentSdk } from '../support/server.ts';
 
 /**
  * The whole loop, as the three parties live it, in one real headless Chromium: the platform (the official
@@ -11,28 +10,17 @@ import { currentSdk, startServer, type TestServer } from '../support/server.ts';
  * One engine is enough here; the e2e suites cover both. Every page is kept as a screenshot.
  */
 
-const [engine] = await engines();
 const ENROLL = { action: { type: 'enroll_end_user' as const } };
 
-describe(`platform → end customer → provider, in a browser [${engine.name}]`, () => {
-  let server: TestServer;
-  let browser: Browser;
+describeInBrowser('platform → end customer → provider, in a browser', (server, browser) => {
   let platforms = 0;
 
-  before(async () => {
-    server = await startServer(engine);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   /** A platform with one profile, and the provider's operator key for the same organization. */
   async function platformWithProfile(name: string) {
     const organization = `Loop Platform ${++platforms}`;
-    const sdk = currentSdk(server, (await server.newKey({ organization })).api_key);
-    const operatorKey = (await server.newKey({ organization, role: 'operator' })).api_key;
+    const sdk = currentSdk(server(), (await server().newKey({ organization })).api_key);
+    const operatorKey = (await server().newKey({ organization, role: 'operator' })).api_key;
     const { id } = await sdk.userProfiles.create({ name });
     return { sdk, operatorKey, id };
   }
@@ -43,14 +31,14 @@ describe(`platform → end customer → provider, in a browser [${engine.name}]`
     page.on('pageerror', (error) => assert.fail(`script error on ${page.url()}: ${error.message}`));
     return page;
   }
-  const newContext = () => browser.newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
+  const newContext = () => browser().newContext({ viewport: { width: 1200, height: 900 }, javaScriptEnabled: false });
 
   async function consoleOnProfile(operatorKey: string, id: string): Promise<Page> {
     const page = await pageIn(await newContext());
-    await page.goto(`${server.baseURL}/console/sign-in`);
+    await page.goto(`${server().baseURL}/console/sign-in`);
     await page.getByLabel('Operator key').fill(operatorKey);
-    await Promise.all([page.waitForURL(`${server.baseURL}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
-    await page.goto(`${server.baseURL}/console/profiles/${id}`);
+    await Promise.all([page.waitForURL(`${server().baseURL}/console`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    await page.goto(`${server().baseURL}/console/profiles/${id}`);
     return page;
   }
 

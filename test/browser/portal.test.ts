@@ -1,9 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { assertStyled, launchBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
-import { engines } from '../support/engines.ts';
-import { call, currentSdk, startServer, type TestServer } from '../support/server.ts';
+import { it } from 'node:test';
+import { assertStyled, describeInBrowser, newCheckedPage, screenshot } from '../support/browser.ts';
+import { call, currentSdk } from '../support/server.ts';
 
 /**
  * The Verification Portal in a real headless Chromium: no script, strict CSP, plain forms. One engine is
@@ -11,27 +9,16 @@ import { call, currentSdk, startServer, type TestServer } from '../support/serve
  */
 
 const ENROLL = { action: { type: 'enroll_end_user' as const } };
-const [engine] = await engines();
 
-describe(`verification portal in a browser [${engine.name}]`, () => {
-  let server: TestServer;
-  let browser: Browser;
+describeInBrowser('verification portal in a browser', (server, browser) => {
   let platforms = 0;
 
-  before(async () => {
-    server = await startServer(engine);
-    browser = await launchBrowser();
-  });
-  after(async () => {
-    await browser?.close();
-    await server?.close();
-  });
 
   async function setup(name: string) {
     const organization = `Northwind Cloud ${++platforms}`;
-    const key = await server.newKey({ organization });
-    const operator = await server.newKey({ organization, role: 'operator' });
-    const client = currentSdk(server, key.api_key);
+    const key = await server().newKey({ organization });
+    const operator = await server().newKey({ organization, role: 'operator' });
+    const client = currentSdk(server(), key.api_key);
     const { id } = await client.userProfiles.create({ name });
     const actionUrl = async () => (await client.userProfiles.actionURLs.create(id, ENROLL)).url;
     return { organization, client, id, actionUrl, operatorKey: operator.api_key };
@@ -39,7 +26,7 @@ describe(`verification portal in a browser [${engine.name}]`, () => {
 
   /** A checked page that also fails on any request that did not complete. */
   async function newPage() {
-    const checked = await newCheckedPage(browser, { width: 1000, height: 800 });
+    const checked = await newCheckedPage(browser(), { width: 1000, height: 800 });
     checked.page.on('requestfailed', (request) => checked.problems.push(`${request.url()}: ${request.failure()?.errorText}`));
     return checked;
   }
@@ -72,7 +59,7 @@ describe(`verification portal in a browser [${engine.name}]`, () => {
     // a reload shows the page again without submitting again
     const reloaded = await page.reload();
     assert.equal(reloaded?.status(), 200);
-    const history = await call(server, 'GET', `/v1/operator/user_profiles/${p.id}/history`, { key: p.operatorKey });
+    const history = await call(server(), 'GET', `/v1/operator/user_profiles/${p.id}/history`, { key: p.operatorKey });
     assert.equal(history.json.data.filter((e: any) => e.event === 'cyber.application_submitted').length, 1);
     assert.deepEqual(problems, []);
   });
@@ -91,7 +78,7 @@ describe(`verification portal in a browser [${engine.name}]`, () => {
 
   it('identity check first, then the programs', async () => {
     const p = await setup('Bob Example');
-    const opened = await call(server, 'POST', `/v1/operator/user_profiles/${p.id}/enforcement_actions`, {
+    const opened = await call(server(), 'POST', `/v1/operator/user_profiles/${p.id}/enforcement_actions`, {
       key: p.operatorKey,
       body: { type: 'restriction', reason: 'fraud_or_abuse', clearable: true },
     });
@@ -114,7 +101,7 @@ describe(`verification portal in a browser [${engine.name}]`, () => {
   it('an expired link shows a clear error page', async () => {
     const p = await setup('Carol Example');
     const url = await p.actionUrl();
-    server.clock.advance(61 * 60_000);
+    server().clock.advance(61 * 60_000);
     const { page, problems } = await newPage();
     const response = await page.goto(url);
     assert.equal(response?.status(), 410);

@@ -1,7 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { engines } from './engines.ts';
+import { startServer, type TestServer } from './server.ts';
 
 /** Debian's Chromium; never a downloaded browser. */
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -17,6 +20,32 @@ export async function launchBrowser(): Promise<Browser> {
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync',
     ], // playwright gives each launch a fresh, empty profile directory of its own
+  });
+}
+
+const [engine] = await engines();
+
+/**
+ * Runs `body` against a fresh real server and one browser, both ended after it. One engine is enough for
+ * the pages (the e2e suites cover both). `body` receives getters: both exist only once `before` has run.
+ */
+export function describeInBrowser(
+  title: string,
+  body: (server: () => TestServer, browser: () => Browser) => void,
+  env: Record<string, string> = {},
+) {
+  describe(`${title} [${engine.name}]`, () => {
+    let server: TestServer;
+    let browser: Browser;
+    before(async () => {
+      server = await startServer(engine, env);
+      browser = await launchBrowser();
+    });
+    after(async () => {
+      await browser?.close();
+      await server?.close();
+    });
+    body(() => server, () => browser);
   });
 }
 
