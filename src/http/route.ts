@@ -10,7 +10,7 @@ import type { Actor } from '../domain/history.js';
 import type { Standing } from '../standing.js';
 import type { SecretBox } from '../webhooks/secrets.js';
 import { admitPlatformRequest, type PlatformRequest, type Principal } from './platform.js';
-import { JsonText } from './rendered.js';
+import { JsonBody } from './rendered.js';
 
 /** Everything a route may use; built once by the composition root. */
 export interface Deps {
@@ -37,7 +37,7 @@ export interface PlatformCall extends PlatformRequest {
   deps: Deps;
 }
 
-/** One platform API operation: its method, path and handler. The handler returns the 200 body (an object, or JsonText). */
+/** One platform API operation: its method, path and handler. The handler returns the 200 body (an object, or JsonBody). */
 export interface PlatformRoute {
   method: 'GET' | 'POST' | 'DELETE';
   url: string;
@@ -57,9 +57,9 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
           throw noRoute(request, ' without a user-profiles beta value');
         }
         const body = await route.handle({ ...admitted, request, reply, deps });
-        if (!(body instanceof JsonText)) return body;
+        if (!(body instanceof JsonBody)) return body;
         reply.header('content-type', 'application/json; charset=utf-8');
-        return body.text;
+        return body.bytes;
       },
     });
   }

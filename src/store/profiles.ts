@@ -21,16 +21,23 @@ type Nullable<T> = T | null;
 type ListPart = 'created' | 'named' | 'nameless';
 
 /**
- * Each row's place in its list order, as one text: the id (fixed length) followed by the order's key. One
- * column, because a row read as an array costs SQLite's driver more than the index scan itself.
+ * Each row's place in its list order, as one text column (a row read as an array costs SQLite's driver more
+ * than the index scan itself): the id (fixed length), followed in name order by the folded name as the
+ * index held it. Creation order needs the id alone: created_at never changes, so it comes from the profile.
  */
-const PLACE: Record<ListPart, string> = { created: 'id || created_at', named: 'id || name_key', nameless: 'id' };
+const PLACE: Record<ListPart, string> = { created: 'id', named: 'id || name_key', nameless: 'id' };
 const PROFILE_ID_LENGTH = 'uprof_'.length + 24;
 
-function placeOf(part: ListPart, text: string): ListPosition {
-  const id = text.slice(0, PROFILE_ID_LENGTH);
-  if (part === 'created') return { by: 'created_at', createdAt: Number(text.slice(PROFILE_ID_LENGTH)), id };
-  return { by: 'name', name: part === 'named' ? text.slice(PROFILE_ID_LENGTH) : null, id };
+interface Place {
+  part: ListPart;
+  text: string;
+}
+
+const idAt = ({ text }: Place) => (text.length === PROFILE_ID_LENGTH ? text : text.slice(0, PROFILE_ID_LENGTH));
+
+function positionOf({ part, text }: Place, profile: Profile): ListPosition {
+  if (part === 'created') return { by: 'created_at', createdAt: profile.createdAt, id: profile.id };
+  return { by: 'name', name: part === 'named' ? text.slice(PROFILE_ID_LENGTH) : null, id: profile.id };
 }
 
 function toProfile(row: unknown[]): Profile {
@@ -270,38 +277,38 @@ export class ProfileRepository {
     const cache = this.cache;
     if (!cache) {
       return this.page(organizationId, query, async (part, rest, params) =>
-        (await this.sql.rows(`SELECT ${PLACE[part]}, ${COLUMNS} ${rest}`, params)).map((row) => ({
-          position: placeOf(part, row[0] as string),
-          profile: toProfile(row.slice(1)),
-        })),
+        (await this.sql.rows(`SELECT ${PLACE[part]}, ${COLUMNS} ${rest}`, params)).map((row) => {
+          const profile = toProfile(row.slice(1));
+          return { profile, position: positionOf({ part, text: row[0] as string }, profile) };
+        }),
       );
     }
     const epoch = cache.epoch;
     const places = await this.page(organizationId, query, async (part, rest, params) =>
-      (await this.sql.values(`SELECT ${PLACE[part]} ${rest}`, params)).map((text) => placeOf(part, text as string)),
+      (await this.sql.values(`SELECT ${PLACE[part]} ${rest}`, params)).map((text): Place => ({ part, text: text as string })),
     );
+    const profiles = places.map((place) => cache.get(organizationId, idAt(place)));
+    const missing = places.filter((_, i) => !profiles[i]).map(idAt);
+    if (missing.length > 0) {
+      // profiles not in memory yet, read in one go per hundred
+      const found = new Map<string, Profile>();
+      for (let i = 0; i < missing.length; i += 100) {
+        const ids = missing.slice(i, i + 100);
+        const fetched = await this.sql.rows(
+          `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
+          [organizationId, ...ids],
+        );
+        for (const row of fetched) found.set(row[1] as string, this.filled(toProfile(row), epoch));
+      }
+      places.forEach((place, i) => (profiles[i] ||= found.get(idAt(place))));
+    }
     const listed: ListedProfile[] = [];
-    const missing: ListedProfile[] = [];
-    for (const position of places) {
-      const row = { position, profile: cache.get(organizationId, position.id)! };
-      if (!row.profile) missing.push(row);
-      listed.push(row);
-    }
-    if (missing.length === 0) return listed;
-
-    // profiles not in memory yet, read in one go per hundred
-    const found = new Map<string, Profile>();
-    for (let i = 0; i < missing.length; i += 100) {
-      const ids = missing.slice(i, i + 100).map((row) => row.position.id);
-      const fetched = await this.sql.rows(
-        `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
-        [organizationId, ...ids],
-      );
-      for (const row of fetched) found.set(row[1] as string, this.filled(toProfile(row), epoch));
-    }
-    for (const row of missing) row.profile = found.get(row.position.id)!;
-    // a profile deleted between the page's query and here is simply not listed
-    return listed.filter((row) => row.profile !== undefined);
+    places.forEach((place, i) => {
+      const profile = profiles[i];
+      // a profile deleted between the page's query and here is simply not listed
+      if (profile) listed.push({ profile, position: positionOf(place, profile) });
+    });
+    return listed;
   }
 
   /**

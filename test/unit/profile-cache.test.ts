@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { newAction } from '../../src/domain/enforcement.ts';
 import { ga } from '../../src/dialects/ga.ts';
 import { newProfile, updatedProfile, withStanding } from '../../src/domain/profile.ts';
-import { profileJson } from '../../src/http/rendered.ts';
+import { pageJson, profileJson } from '../../src/http/rendered.ts';
 import { ProfileCache } from '../../src/store/profile-cache.ts';
 
 const NOW = Date.UTC(2026, 10, 1, 12, 0, 0);
@@ -72,7 +72,7 @@ describe('profileJson: a shared profile keeps its rendering while it holds', () 
       actions: [newAction({ id: 'enfact_01AbCdEfGhIjKlMnOpQrStUv', type: 'restriction', reason: 'fraud_or_abuse', clearable: false, expiresAt: NOW + 60_000 }, NOW)],
     }, NOW);
     const shared = new ProfileCache(10).fill(restricted, 0);
-    const at = (time: number) => JSON.parse(profileJson(shared, ga, 'full', time));
+    const at = (time: number) => JSON.parse(profileJson(shared, ga, 'full', time).toString());
     assert.equal(at(NOW).enforcement_status, 'restricted');
     assert.equal(at(NOW + 59_999).enforcement_status, 'restricted');
     assert.equal(at(NOW + 60_000).enforcement_status, 'unrestricted');
@@ -85,9 +85,24 @@ describe('profileJson: a shared profile keeps its rendering while it holds', () 
     const p = profile(2, 'Zoë');
     const shared = new ProfileCache(10).fill(profile(2, 'Zoë'), 0);
     for (const view of ['full', 'list'] as const) {
-      assert.equal(profileJson(p, ga, view, NOW), JSON.stringify(ga.render(p, view, NOW)));
-      assert.equal(profileJson(shared, ga, view, NOW), JSON.stringify(ga.render(p, view, NOW)));
-      assert.equal(profileJson(shared, ga, view, NOW), JSON.stringify(ga.render(p, view, NOW)), 'kept');
+      const expected = JSON.stringify(ga.render(p, view, NOW));
+      assert.equal(profileJson(p, ga, view, NOW).toString(), expected);
+      assert.equal(profileJson(shared, ga, view, NOW).toString(), expected);
+      assert.equal(profileJson(shared, ga, view, NOW), profileJson(shared, ga, view, NOW), 'kept: the same bytes');
+      assert.equal(profileJson(shared, ga, view, NOW).toString(), expected, 'kept');
+    }
+  });
+});
+
+describe('pageJson: a list page from its items’ JSON', () => {
+  it('is the JSON of {data, next_page} for no, one and several items, with and without a next page', () => {
+    const items = [profile(1), profile(2, 'Zoë'), profile(3)].map((p) => ga.render(p, 'list', NOW));
+    for (const count of [0, 1, 3]) {
+      for (const nextPage of [null, 'page_abc"\\']) {
+        const data = items.slice(0, count);
+        const body = pageJson(data.map((item) => Buffer.from(JSON.stringify(item))), nextPage);
+        assert.deepEqual(JSON.parse(body.bytes.toString()), { data, next_page: nextPage });
+      }
     }
   });
 });

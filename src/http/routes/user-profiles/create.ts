@@ -1,7 +1,7 @@
 import { readProfileBody } from '../../../dialects/dialect.js';
 import { newProfile } from '../../../domain/profile.js';
 import { newId } from '../../../ids.js';
-import { JsonText, profileJson } from '../../rendered.js';
+import { JsonBody, profileJson } from '../../rendered.js';
 import { actorOf, type PlatformRoute } from '../../route.js';
 
 /** E1 — POST /v1/user_profiles: every field optional; `{}` makes a profile with the defaults. */
@@ -13,6 +13,6 @@ export const createUserProfile: PlatformRoute = {
     const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'create', now);
     const profile = newProfile(change, newId('uprof', now), principal.organizationId, now);
     await deps.store.profiles.insert(profile, actorOf(principal));
-    return new JsonText(profileJson(profile, dialect, 'full', now));
+    return new JsonBody(profileJson(profile, dialect, 'full', now));
   },
 };

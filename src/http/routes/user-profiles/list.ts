@@ -4,7 +4,7 @@ import type { Profile } from '../../../domain/profile.js';
 import { readEnum } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
 import type { ListedProfile } from '../../../store/profiles.js';
-import { JsonText, profileJson } from '../../rendered.js';
+import { pageJson, profileJson } from '../../rendered.js';
 import type { PlatformRoute } from '../../route.js';
 
 const DEFAULT_LIMIT = 20;
@@ -31,8 +31,9 @@ function readLimit(raw: string | undefined): number {
 
 /** `enforcement_status[]=a&enforcement_status[]=b`, repeated `enforcement_status=a`, or `a,b`: all the same. */
 function readStatusFilter(query: Query): EnforcementStatus[] | null {
-  const raw = [query['enforcement_status'], query['enforcement_status[]']].flat().filter((v) => v !== undefined);
-  if (raw.length === 0) return null;
+  const plain = query['enforcement_status'], bracketed = query['enforcement_status[]'];
+  if (plain === undefined && bracketed === undefined) return null;
+  const raw = [plain ?? [], bracketed ?? []].flat();
   const values = raw.flatMap((v) => v.split(',')).map((v) => v.trim());
   return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
 }
@@ -66,8 +67,7 @@ export const listUserProfiles: PlatformRoute = {
     }
     const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
     const nextPage = more && last ? deps.cursors.encode(binding, last.position) : null;
-    // `{data, next_page}`, put together from each profile's kept rendering (see profileJson)
-    const items = data.map((profile) => profileJson(profile, dialect, 'list', now));
-    return new JsonText(`{"data":[${items.join(',')}],"next_page":${JSON.stringify(nextPage)}}`);
+    // put together from each profile's kept rendering (see profileJson)
+    return pageJson(data.map((profile) => profileJson(profile, dialect, 'list', now)), nextPage);
   },
 };

@@ -1,5 +1,5 @@
 import { profileNotFound } from '../../../errors.js';
-import { JsonText, profileJson } from '../../rendered.js';
+import { JsonBody, profileJson } from '../../rendered.js';
 import { profileIdParam, type PlatformRoute } from '../../route.js';
 
 /** E2 — GET /v1/user_profiles/{id}: the authoritative view (programs reported in full). */
@@ -10,6 +10,6 @@ export const retrieveUserProfile: PlatformRoute = {
     const id = profileIdParam(request);
     const profile = await deps.store.profiles.find(principal.organizationId, id);
     if (!profile) throw profileNotFound(id);
-    return new JsonText(profileJson(profile, dialect, 'full', deps.now()));
+    return new JsonBody(profileJson(profile, dialect, 'full', deps.now()));
   },
 };

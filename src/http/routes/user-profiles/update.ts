@@ -1,7 +1,7 @@
 import { readProfileBody } from '../../../dialects/dialect.js';
 import { updatedProfile } from '../../../domain/profile.js';
 import { profileNotFound } from '../../../errors.js';
-import { JsonText, profileJson } from '../../rendered.js';
+import { JsonBody, profileJson } from '../../rendered.js';
 import { actorOf, profileIdParam, type PlatformRoute } from '../../route.js';
 
 /** E3 — POST /v1/user_profiles/{id}: partial; metadata merges; nothing changes when any part is refused. */
@@ -14,6 +14,6 @@ export const updateUserProfile: PlatformRoute = {
     const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'update', now);
     const profile = await deps.store.profiles.update(principal.organizationId, id, actorOf(principal), (current) => updatedProfile(current, change, now));
     if (!profile) throw profileNotFound(id);
-    return new JsonText(profileJson(profile, dialect, 'full', now));
+    return new JsonBody(profileJson(profile, dialect, 'full', now));
   },
 };
