@@ -289,16 +289,20 @@ type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
 /** `transaction` is null inside a transaction, where statements simply run on its connection. */
 function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | null, close: Sql['close']): Sql {
-  const query = async (sqlText: string, params: readonly Param[]) =>
-    client.query({ ...toPostgres(sqlText), values: params as Param[] });
+  const query = async (sqlText: string, params: readonly Param[]) => {
+    const { name, text } = toPostgres(sqlText);
+    return client.query({ name, text, values: params as Param[] });
+  };
   const nested = () => Promise.reject(new Error('nested transactions are not supported'));
   const runAll = async (tx: Sql, statements: readonly Statement[]) => {
     const changes: number[] = [];
     for (const s of statements) changes.push(await tx.run(s.sql, s.params));
     return changes;
   };
-  const rows = async (sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> =>
-    (await client.query({ ...toPostgres(sqlText), values: params as Param[], rowMode: 'array' })).rows;
+  const rows = async (sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> => {
+    const { name, text } = toPostgres(sqlText);
+    return (await client.query({ name, text, values: params as Param[], rowMode: 'array' })).rows;
+  };
   const executor: Sql = {
     engine: 'postgres',
     all: async (sqlText, params = []) => (await query(sqlText, params)).rows,
