@@ -52,5 +52,6 @@ export function readEnum<T extends string>(field: string, value: unknown, allowe
 
 /** Lower-cases ASCII letters only: the documented `order_by=name` comparison ignores case of ASCII letters alone. */
 export function asciiFold(value: string): string {
-  return value.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
+  // all-ASCII (nearly every name): toLowerCase folds exactly the ASCII letters, without a callback per letter
+  return /^[\x00-\x7f]*$/.test(value) ? value.toLowerCase() : value.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }

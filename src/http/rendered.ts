@@ -12,13 +12,16 @@ export class JsonBody {
 }
 
 interface Rendering {
+  dialect: Dialect;
+  view: View;
   bytes: Buffer;
   /** the rendering holds for reads at times in [from, until): it changes only when a restriction lapses */
   from: number;
   until: number;
 }
 
-const renderings = new WeakMap<Profile, Map<Dialect, Partial<Record<View, Rendering>>>>();
+/** a shared profile's renderings, one per dialect and view asked for (a list of a few: a scan beats a map) */
+const renderings = new WeakMap<Profile, Rendering[]>();
 
 /**
  * A profile's JSON in one dialect and view. A frozen profile is a shared value (ProfileCache hands out the
@@ -27,27 +30,37 @@ const renderings = new WeakMap<Profile, Map<Dialect, Partial<Record<View, Render
  */
 export function profileJson(profile: Profile, dialect: Dialect, view: View, now: number): Buffer {
   if (!Object.isFrozen(profile)) return Buffer.from(JSON.stringify(dialect.render(profile, view, now)));
-  let byDialect = renderings.get(profile);
-  if (!byDialect) renderings.set(profile, (byDialect = new Map()));
-  let byView = byDialect.get(dialect);
-  if (!byView) byDialect.set(dialect, (byView = {}));
-  const kept = byView[view];
-  if (kept && kept.from <= now && now < kept.until) return kept.bytes;
+  let kept = renderings.get(profile);
+  if (!kept) renderings.set(profile, (kept = []));
+  let rendering: Rendering | undefined;
+  for (const candidate of kept) if (candidate.dialect === dialect && candidate.view === view) rendering = candidate;
+  if (rendering && rendering.from <= now && now < rendering.until) return rendering.bytes;
   const text = JSON.stringify(dialect.render(profile, view, now));
   // a buffer of its own: a slice of Node's shared 8 KB pool would keep the whole slab alive with it
   const bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
   bytes.write(text);
-  byView[view] = { bytes, from: now, until: nextLapse(profile.actions, now) };
+  const fresh = { dialect, view, bytes, from: now, until: nextLapse(profile.actions, now) };
+  if (rendering) kept[kept.indexOf(rendering)] = fresh;
+  else kept.push(fresh);
   return bytes;
 }
 
 const PAGE_START = Buffer.from('{"data":[');
-const COMMA = Buffer.from(',');
+const COMMA = 0x2c;
 
-/** A list page, `{"data":[…],"next_page":…}`, put together from its items' JSON. */
+/** A list page, `{"data":[…],"next_page":…}`, put together from its items' JSON in one copy. */
 export function pageJson(items: readonly Buffer[], nextPage: string | null): JsonBody {
-  const parts: Buffer[] = [PAGE_START];
-  items.forEach((item, i) => (i === 0 ? parts.push(item) : parts.push(COMMA, item)));
-  parts.push(Buffer.from(`],"next_page":${JSON.stringify(nextPage)}}`));
-  return new JsonBody(Buffer.concat(parts));
+  const end = Buffer.from(`],"next_page":${JSON.stringify(nextPage)}}`);
+  let size = PAGE_START.length + Math.max(0, items.length - 1) + end.length;
+  for (const item of items) size += item.length;
+  const page = Buffer.allocUnsafe(size);
+  page.set(PAGE_START, 0);
+  let at = PAGE_START.length;
+  items.forEach((item, i) => {
+    if (i > 0) page[at++] = COMMA;
+    page.set(item, at);
+    at += item.length;
+  });
+  page.set(end, at);
+  return new JsonBody(page);
 }

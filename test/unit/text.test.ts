@@ -110,4 +110,12 @@ describe('asciiFold', () => {
     assert.equal(asciiFold('İ'), 'İ');
     assert.equal(asciiFold('Ａ'), 'Ａ'); // fullwidth A
   });
+
+  it('folds every ASCII character the same with or without a non-ASCII one beside it (U+007F | U+0080)', () => {
+    const ascii = Array.from({ length: 128 }, (_, code) => String.fromCharCode(code)).join('');
+    const folded = [...ascii].map((c) => (c >= 'A' && c <= 'Z' ? String.fromCharCode(c.charCodeAt(0) + 32) : c)).join('');
+    assert.equal(asciiFold(ascii), folded);
+    assert.equal(asciiFold(`${ascii}\u0080`), `${folded}\u0080`);
+    assert.equal(asciiFold(`${ascii}İ`), `${folded}İ`);
+  });
 });
