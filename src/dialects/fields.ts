@@ -15,7 +15,7 @@ export type FieldReader = (value: unknown, change: ProfileChange, mode: Mode, no
 const STRING_MAX = 255;
 
 function setDetail<K extends DetailKey>(change: ProfileChange, key: K, value: ExternalUserDetails[K]): void {
-  change.details = { ...change.details, [key]: value };
+  (change.details ??= {})[key] = value;
 }
 
 export const readName: FieldReader = (value, change) => {

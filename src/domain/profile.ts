@@ -101,12 +101,19 @@ export function withStanding(current: Profile, next: Partial<Pick<Profile, 'cybe
 /** A new profile from a validated create request (defaults per P1 §6 E1). */
 export function newProfile(change: ProfileChange, id: string, organizationId: string, now: number): Profile {
   const kind = change.kind ? applyKind(change.kind) : { accessType: 'application' as const, internal: false };
+  // built field by field, with no spreads, so that every profile has the shape of one read from storage
+  const details = emptyDetails();
+  for (const key of DETAIL_KEYS) {
+    const value = change.details?.[key];
+    if (value !== undefined && value !== null) (details as Record<DetailKey, unknown>)[key] = value;
+  }
   return {
     id,
     organizationId,
     name: change.name ?? null,
-    ...kind,
-    details: { ...emptyDetails(), ...withoutNulls(change.details ?? {}) },
+    accessType: kind.accessType,
+    internal: kind.internal,
+    details,
     metadata: change.metadata ?? {},
     cyber: null,
     efs: null,
@@ -136,8 +143,4 @@ export function updatedProfile(
     DETAIL_KEYS.some((key) => next.details[key] !== current.details[key]) ||
     !sameMetadata(next.metadata, current.metadata);
   return changed ? { ...next, updatedAt: Math.max(now, current.updatedAt) } : current;
-}
-
-function withoutNulls(details: Partial<ExternalUserDetails>): Partial<ExternalUserDetails> {
-  return Object.fromEntries(Object.entries(details).filter(([, value]) => value !== null));
 }
