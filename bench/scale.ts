@@ -32,7 +32,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { CursorCodec } from '../src/domain/cursor.ts';
-import { newProfile } from '../src/domain/profile.ts';
+import type { Actor } from '../src/domain/history.ts';
+import { newProfile, type Profile } from '../src/domain/profile.ts';
 import { asciiFold } from '../src/domain/text.ts';
 import { newId } from '../src/ids.ts';
 import { mintKey } from '../src/keys.ts';
@@ -52,7 +53,7 @@ const POSTGRES_URL = process.env.BENCH_DATABASE_URL || DEFAULT_POSTGRES_URL;
 const DIR_BASE = process.env.SCALE_DIR || tmpdir();
 const LIMIT = 100;
 const BATCH = 10_000; // rows per transaction
-const SQLITE_ROWS_PER_STATEMENT = 100; // 100 × 21 parameters, well under SQLite's 32,766
+const SQLITE_ROWS_PER_STATEMENT = 100; // 100 × 24 parameters, well under SQLite's 32,766
 const WARMUP = 20;
 const SEQUENTIAL = 300;
 const CONCURRENT = 500;
@@ -63,11 +64,12 @@ const loadAtStart = loadavg().map((l) => l.toFixed(1)).join(' ');
 
 const INSERT_COLUMNS = PROFILE_INSERT_COLUMNS;
 const PG_TYPES = [
-  'text', 'text', 'bigint', 'text', 'text', 'text', 'integer', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text',
-  'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint',
+  'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'text', 'bigint', 'text', 'text', 'text',
+  'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint',
 ];
 
-const rowOf = profileInsertValues;
+const LOADER: Actor = { type: 'system', id: null };
+const rowOf = (profile: Profile) => profileInsertValues(profile, LOADER);
 
 const FIRST = ['Ada', 'adrian', 'Åsa', 'Björn', 'chloé', 'Dmitri', 'Émile', 'Fatima', 'grace', 'Hiro', 'Ines', 'José', 'kai',
   'Lena', 'Mei', 'Nadia', 'Oskar', 'priya', 'Quentin', 'Rosa', 'Sven', 'Tomás', 'Uma', 'Vera', 'wei', 'Xena', 'Yusuf', 'Zoë'];

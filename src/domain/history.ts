@@ -16,6 +16,9 @@ export interface HistoryEntry {
   detail: Record<string, unknown>;
 }
 
+/** What a profile's creation records: the name it was created with. */
+export const creationEntry = (name: string | null): HistoryEntry => ({ event: 'profile.created', detail: { name } });
+
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /**
@@ -23,7 +26,7 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
  * every path that changes a profile (API, console, portal, operator API) is recorded the same way.
  */
 export function describeChange(before: Profile | null, after: Profile | null): HistoryEntry[] {
-  if (before === null) return after ? [{ event: 'profile.created', detail: { name: after.name } }] : [];
+  if (before === null) return after ? [creationEntry(after.name)] : [];
   if (after === null) return [{ event: 'profile.deleted', detail: {} }];
   const entries: HistoryEntry[] = [];
 

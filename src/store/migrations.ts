@@ -175,6 +175,17 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
          WHERE deleted_at IS NULL AND name_key IS NULL`,
     ],
   },
+  {
+    id: '0005_creation_record_in_profile_row',
+    statements: [
+      // a profile's creation record (who created it, with what name) is kept in its own row, not as a
+      // profile_history row: a create then writes one table instead of two (ProfileRepository.history joins
+      // them). Profiles created earlier keep their profile_history row, and these stay null.
+      `ALTER TABLE user_profiles ADD COLUMN created_by_type TEXT`,
+      `ALTER TABLE user_profiles ADD COLUMN created_by_id TEXT`,
+      `ALTER TABLE user_profiles ADD COLUMN created_name TEXT`,
+    ],
+  },
 ];
 
 const MIGRATION_LOCK = 7_411_029_113; // any constant; names the advisory lock every process takes

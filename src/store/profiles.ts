@@ -2,7 +2,7 @@ import type { ListPosition, SortOrder } from '../domain/cursor.js';
 import { awaitsReview } from '../domain/profile.js';
 import { asciiFold } from '../domain/text.js';
 import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
-import { describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
+import { creationEntry, describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
 import { eventsFor } from '../domain/events.js';
 import { newId } from '../ids.js';
 import type { ProfileCache } from './profile-cache.js';
@@ -93,16 +93,23 @@ function mutableValues(p: Profile): Param[] {
 
 /** The columns a new profile row sets, in the order `profileInsertValues` binds them (bulk loaders use both). */
 export const PROFILE_INSERT_COLUMNS = [
-  'organization_id', 'id', 'created_at', 'name', 'name_key', 'access_type', 'internal', 'reference_id', 'onboarded_at',
-  'account_status', 'country', 'email_hash', 'entity_type', 'name_hash', 'metadata', 'cyber', 'efs', 'enforcement',
-  'awaiting_review', 'next_expiry', 'updated_at',
+  'organization_id', 'id', 'created_at', 'created_by_type', 'created_by_id', 'created_name', 'name', 'name_key', 'access_type',
+  'internal', 'reference_id', 'onboarded_at', 'account_status', 'country', 'email_hash', 'entity_type', 'name_hash', 'metadata',
+  'cyber', 'efs', 'enforcement', 'awaiting_review', 'next_expiry', 'updated_at',
 ] as const;
 
 const INSERT_PROFILE = `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES (${PROFILE_INSERT_COLUMNS.map(() => '?').join(', ')})`;
 
-export function profileInsertValues(profile: Profile): Param[] {
-  return [profile.organizationId, profile.id, profile.createdAt, ...mutableValues(profile)];
+/** A new profile's row, with its creation record (see `history`): who created it, and its name then. */
+export function profileInsertValues(profile: Profile, creator: Actor): Param[] {
+  return [profile.organizationId, profile.id, profile.createdAt, creator.type, creator.id, profile.name, ...mutableValues(profile)];
 }
+
+/**
+ * The creation record's id: the profile's own, under the history prefix. It shares the profile's time
+ * part, and there is one creation per profile, so it is unique and sorts as history ids do.
+ */
+const creationRecordId = (profileId: string) => `hist_${profileId.slice('uprof_'.length)}`;
 
 export interface ListQuery {
   order: SortOrder;
@@ -149,10 +156,9 @@ export class ProfileRepository {
 
   async insert(profile: Profile, actor: Actor): Promise<void> {
     const subscribed = await this.subscribedTypes(profile.organizationId);
-    // a new id: the cache has nothing to drop
+    // a new id: the cache has nothing to drop. The creation's history record is part of the row.
     await this.sql.batch([
-      { sql: INSERT_PROFILE, params: profileInsertValues(profile) },
-      ...historyStatements(profile.organizationId, profile.id, actor, describeChange(null, profile), profile.createdAt),
+      { sql: INSERT_PROFILE, params: profileInsertValues(profile, actor) },
       ...outboxStatements(eventsFor(null, profile), profile.createdAt, subscribed),
     ]);
   }
@@ -246,16 +252,33 @@ export class ProfileRepository {
     return rows.map((r) => ({ organizationId: r.organization_id, id: r.id }));
   }
 
-  /** A profile's history, newest first (deleted profiles keep theirs). */
+  /**
+   * A profile's history, newest first (deleted profiles keep theirs): its profile_history rows, then its
+   * creation, which is the oldest record and lives in the profile's row (since migration 0005; earlier
+   * profiles have it as a profile_history row instead).
+   */
   async history(organizationId: string, profileId: string, limit = 200): Promise<HistoryRecord[]> {
     const rows = await this.sql.all<{ id: string; at: number; actor_type: Actor['type']; actor_id: string | null; event: string; detail: string }>(
       `SELECT id, at, actor_type, actor_id, event, detail FROM profile_history
        WHERE organization_id = ? AND profile_id = ? ORDER BY id DESC LIMIT ?`,
       [organizationId, profileId, limit],
     );
-    return rows.map((row) => ({
+    const records: HistoryRecord[] = rows.map((row) => ({
       id: row.id, at: row.at, actor: { type: row.actor_type, id: row.actor_id }, event: row.event, detail: JSON.parse(row.detail),
     }));
+    if (records.length === limit) return records;
+    const creation = await this.sql.get<{ created_at: number; created_by_type: Actor['type']; created_by_id: string | null; created_name: string | null }>(
+      `SELECT created_at, created_by_type, created_by_id, created_name FROM user_profiles
+       WHERE organization_id = ? AND id = ? AND created_by_type IS NOT NULL`,
+      [organizationId, profileId],
+    );
+    if (creation) {
+      records.push({
+        id: creationRecordId(profileId), at: creation.created_at, actor: { type: creation.created_by_type, id: creation.created_by_id },
+        ...creationEntry(creation.created_name),
+      });
+    }
+    return records;
   }
 
   /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */
