@@ -40,8 +40,14 @@ export function readTimestamp(field: string, value: unknown, now: number): numbe
   return ms;
 }
 
+let lastFormatted = { ms: NaN, text: '' };
+
 /** RFC 3339 in UTC with `Z`; milliseconds only when there are any (`2026-03-15T10:00:00Z`). */
 export function formatTimestamp(ms: number): string {
+  // the last answer is kept: a profile's created_at and updated_at are mostly one instant, formatted in turn
+  if (ms === lastFormatted.ms) return lastFormatted.text;
   const iso = new Date(ms).toISOString();
-  return iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  const text = iso.endsWith('.000Z') ? `${iso.slice(0, -5)}Z` : iso;
+  lastFormatted = { ms, text };
+  return text;
 }

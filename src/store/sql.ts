@@ -310,7 +310,9 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
     rows,
     values: async (sqlText, params = []) => (await rows(sqlText, params)).map((row) => row[0]),
     run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
-    batch: (statements) => (transaction ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements)),
+    // one statement is atomic on its own: no BEGIN and COMMIT round trips around it
+    batch: (statements) =>
+      transaction && statements.length > 1 ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements),
     transaction: transaction ?? nested,
     close,
   };

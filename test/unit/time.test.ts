@@ -119,6 +119,13 @@ describe('formatTimestamp', () => {
     assert.equal(formatTimestamp(utc('2026-03-15T10:00:00Z')), '2026-03-15T10:00:00Z');
   });
 
+  it('answers each instant rightly when one is asked for twice in a row, and after another', () => {
+    const a = utc('2026-03-15T10:00:00Z'), b = utc('2026-03-15T10:00:00.001Z');
+    for (const [ms, text] of [[a, '2026-03-15T10:00:00Z'], [a, '2026-03-15T10:00:00Z'], [b, '2026-03-15T10:00:00.001Z'], [a, '2026-03-15T10:00:00Z']] as const) {
+      assert.equal(formatTimestamp(ms), text);
+    }
+  });
+
   it('keeps milliseconds when there are any', () => {
     assert.equal(formatTimestamp(utc('2026-03-15T10:00:00.005Z')), '2026-03-15T10:00:00.005Z');
     assert.equal(formatTimestamp(utc('2026-03-15T10:00:00.120Z')), '2026-03-15T10:00:00.120Z');
