@@ -28,7 +28,7 @@ const MAC_BYTES = 16;
  * The key is the server secret shared by every process on one database.
  */
 export class CursorCodec {
-  private readonly sign: (message: Buffer) => Buffer;
+  private readonly sign: (...message: Buffer[]) => Buffer;
 
   constructor(key: Buffer) {
     this.sign = hmacSha256(key);
@@ -61,21 +61,22 @@ export class CursorCodec {
   }
 
   private mac(payload: Buffer): Buffer {
-    return this.sign(Buffer.concat([CONTEXT, payload])).subarray(0, MAC_BYTES);
+    return this.sign(CONTEXT, payload).subarray(0, MAC_BYTES);
   }
 }
 
 const CONTEXT = Buffer.from('cursor\0');
 
 /**
- * HMAC-SHA256 (RFC 2104) with the key's pads made once, as two one-shot hashes. Every list page signs its
- * cursor, and on a busy server a `createHmac` object per call costs about half as much again as the rest of
- * the cursor (measured: 16.5 µs against 11.5 µs per encode under the list benchmark's load).
+ * HMAC-SHA256 (RFC 2104) of a message given in parts, with the key's pads made once, as two one-shot
+ * hashes (the parts are copied once, behind the inner pad). Every list page signs its cursor, and on a busy
+ * server a `createHmac` object per call costs about half as much again as the rest of the cursor
+ * (measured: 16.5 µs against 11.5 µs per encode under the list benchmark's load).
  */
-export function hmacSha256(key: Buffer): (message: Buffer) => Buffer {
+export function hmacSha256(key: Buffer): (...message: Buffer[]) => Buffer {
   const block = Buffer.alloc(64);
   (key.length > 64 ? hash('sha256', key, 'buffer') : key).copy(block);
   const inner = Buffer.from(block.map((byte) => byte ^ 0x36));
   const outer = Buffer.from(block.map((byte) => byte ^ 0x5c));
-  return (message) => hash('sha256', Buffer.concat([outer, hash('sha256', Buffer.concat([inner, message]), 'buffer')]), 'buffer');
+  return (...message) => hash('sha256', Buffer.concat([outer, hash('sha256', Buffer.concat([inner, ...message]), 'buffer')]), 'buffer');
 }

@@ -122,6 +122,12 @@ describe('hmacSha256', () => {
     }
   });
 
+  it('signs a message given in parts as the whole message', () => {
+    const sign = hmacSha256(randomBytes(32));
+    const [a, b, c] = [randomBytes(7), randomBytes(60), randomBytes(0)];
+    assert.deepEqual(sign(a, b, c), sign(Buffer.concat([a, b, c])));
+  });
+
   it('keeps accepting a cursor signed the way earlier versions signed it (createHmac)', () => {
     const key = Buffer.from('unit-test-cursor-key-0123456789ab');
     const payload = Buffer.from(JSON.stringify([1, 'desc', 'created_at', '', [createdPos.createdAt, createdPos.id]]));
