@@ -25,7 +25,7 @@ export interface Config {
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/uprof.db';
-/** decision 27: retries after 5 s, 30 s, 2 min, 10 min, 1 h, 6 h */
+/** decisions §27: retries after 5 s, 30 s, 2 min, 10 min, 1 h, 6 h */
 export const DEFAULT_RETRY_SCHEDULE = '5,30,120,600,3600,21600';
 
 function durations(env: NodeJS.ProcessEnv, name: string, fallback: string): number[] {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /**
- * Every identifier the server mints comes from here (decision 22): a closed list of prefixes, then `01`,
+ * Every identifier the server mints comes from here (decisions §22): a closed list of prefixes, then `01`,
  * then 22 base62 characters. The first 8 of those encode the creation time in milliseconds, so ids sort
  * roughly by age (which keeps B-tree inserts local); the remaining 14 are random (~83 bits).
  */
@@ -59,7 +59,7 @@ export function isWellFormedId(prefix: IdPrefix, value: string): boolean {
   return value.startsWith(`${prefix}_`) && ID_BODY.test(value.slice(prefix.length + 1));
 }
 
-/** Webhook event ids have their own documented shape: `whe_` + 32 hex (decision 28). */
+/** Webhook event ids have their own documented shape: `whe_` + 32 hex (decisions §28). */
 export function newEventId(): string {
   let hex = '';
   for (let i = 0; i < 16; i++) hex += randomByte().toString(16).padStart(2, '0');

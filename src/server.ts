@@ -68,7 +68,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     // link tokens travel in the path of enrollment URLs (~170 characters)
     routerOptions: { maxParamLength: 2048 },
     // a path the router refuses (bad percent-encoding, an over-long segment) names nothing that exists:
-    // 404 in our envelope, like any malformed id (decision 22)
+    // 404 in our envelope, like any malformed id (decisions §22)
     frameworkErrors: (_error, _request, reply) => {
       reply.header('request-id', reply.request.id);
       return sendError(reply, notFound('Not found.'));

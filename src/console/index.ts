@@ -49,7 +49,7 @@ function query(request: FastifyRequest, name: string): string | undefined {
 }
 
 /**
- * The provider's review console (decision 24): server-rendered pages, no JavaScript, over the same
+ * The provider's review console (decisions §24): server-rendered pages, no JavaScript, over the same
  * standing service and store reads as the operator API, so both surfaces apply the same rules and
  * record the same history (actor: the operator key's id). Security:
  * - sessions: see session.ts (signed stateless cookie, key re-checked on every request);

@@ -4,7 +4,7 @@ import { describeType } from '../domain/text.js';
 import { formatTimestamp } from '../domain/time.js';
 import { FIELD_HOMES, type FieldReader, type Mode } from './fields.js';
 
-/** `full` for create/retrieve/update; `list` for list items, where programs are reported lossily (P2 §1.3). */
+/** `full` for create/retrieve/update; `list` for list items, where programs are reported lossily (contract-2 §1.3). */
 export type View = 'full' | 'list';
 
 /**

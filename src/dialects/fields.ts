@@ -22,12 +22,12 @@ export const readName: FieldReader = (value, change) => {
   change.name = value === null ? null : readBoundedString('name', value, STRING_MAX);
 };
 
-/** the legacy name of `external_user_details.reference_id`; `null` clears it (decision 12) */
+/** the legacy name of `external_user_details.reference_id`; `null` clears it (decisions §12) */
 export const readExternalId: FieldReader = (value, change) => {
   setDetail(change, 'reference_id', value === null ? null : readBoundedString('external_id', value, STRING_MAX));
 };
 
-/** `null` on update leaves the kind unchanged (decision 12); on create it is not a value. */
+/** `null` on update leaves the kind unchanged (decisions §12); on create it is not a value. */
 function nullMeansUnchanged(field: string, value: unknown, mode: Mode): boolean {
   if (value !== null) return false;
   if (mode === 'create') throw invalidRequest(`${field}: must be a string, not null.`);
@@ -72,7 +72,7 @@ const detailReaders: Record<DetailKey, (field: string, value: unknown, now: numb
 /**
  * `external_user_details`: each sent key replaces the stored one. On create a `null` key means "not set"
  * (except `onboarded_at`, whose type is not nullable); on update `null` is refused: details, once set,
- * cannot be cleared (decision 12).
+ * cannot be cleared (decisions §12).
  */
 export const readExternalUserDetails: FieldReader = (value, change, mode, now) => {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -93,7 +93,7 @@ export const readExternalUserDetails: FieldReader = (value, change, mode, now) =
   }
 };
 
-/** Where each body field is accepted, for errors that point a caller at the right version (decision 10). */
+/** Where each body field is accepted, for errors that point a caller at the right version (decisions §10). */
 export const FIELD_HOMES: Record<string, string> = {
   relationship: 'user-profiles-2026-03-24',
   external_id: 'user-profiles-2026-03-24 and user-profiles-2026-08-18',

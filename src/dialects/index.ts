@@ -7,14 +7,14 @@ import { ga } from './ga.js';
 
 export type { Dialect, View } from './dialect.js';
 
-/** Newest first: when a header carries several user-profiles values, the newest wins (decision 2). */
+/** Newest first: when a header carries several user-profiles values, the newest wins (decisions §2). */
 const BETA_DIALECTS: readonly Dialect[] = [beta20260904, beta20260818, beta20260324];
 export const ALL_DIALECTS: readonly Dialect[] = [ga, ...BETA_DIALECTS];
 
 const USER_PROFILES_BETA = 'user-profiles-';
 
 /**
- * The dialect an `anthropic-beta` header selects (decisions 1–3): a comma list, spaces ignored, other
+ * The dialect an `anthropic-beta` header selects (decisions §1–3): a comma list, spaces ignored, other
  * betas ignored, no user-profiles value → GA, an unknown user-profiles value → 400 naming it.
  */
 export function dialectFor(header: string | string[] | undefined): Dialect {

@@ -6,13 +6,13 @@ export type SortField = 'created_at' | 'name';
 
 /**
  * Where a list walk stands: the sort key of the last row it has passed. For `name` order, `name` is the
- * ASCII-folded name or null (nameless profiles come last in both directions, decision 17).
+ * ASCII-folded name or null (nameless profiles come last in both directions, decisions §17).
  */
 export type ListPosition =
   | { by: 'created_at'; createdAt: number; id: string }
   | { by: 'name'; name: string | null; id: string };
 
-/** What a cursor is bound to: a cursor made for one sort (or filter) is refused under another (decision 18). */
+/** What a cursor is bound to: a cursor made for one sort (or filter) is refused under another (decisions §18). */
 export interface CursorBinding {
   order: SortOrder;
   orderBy: SortField;

@@ -1,5 +1,5 @@
 /**
- * Enforcement actions on a profile (P2 §1.4–1.5, decisions 25, 29) and the GA status derived from them.
+ * Enforcement actions on a profile (contract-2 §1.4–1.5, decisions §25, §29) and the GA status derived from them.
  */
 export const ENFORCEMENT_STATUSES = ['unrestricted', 'pending', 'restricted', 'banned'] as const;
 export type EnforcementStatus = (typeof ENFORCEMENT_STATUSES)[number];
@@ -41,7 +41,7 @@ export function nextLapse(actions: readonly EnforcementAction[], now: number): n
 export const nextStep = (action: EnforcementAction): 'verify' | null =>
   action.type === 'restriction' && action.clearable && !action.checkSubmitted ? 'verify' : null;
 
-/** The four rules, in order, first match wins (P2 §1.4). */
+/** The four rules, in order, first match wins (contract-2 §1.4). */
 export function enforcementStatus(actions: readonly EnforcementAction[], now: number): EnforcementStatus {
   const open = openActions(actions, now);
   if (open.some((a) => a.type === 'ban')) return 'banned';
@@ -70,7 +70,7 @@ export function newAction(
   };
 }
 
-/** Open actions oldest first, as the wire lists them (decision 29). */
+/** Open actions oldest first, as the wire lists them (decisions §29). */
 export function sortedOpenActions(actions: readonly EnforcementAction[], now: number): EnforcementAction[] {
   return openActions(actions, now).sort((x, y) => x.openedAt - y.openedAt || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
 }
@@ -87,7 +87,7 @@ export function submitIdentityCheck(actions: readonly EnforcementAction[], now: 
 
 /**
  * The provider's review of a submitted check on one action: passing resolves it (it leaves the list),
- * failing offers the check again (decision 25). Null when the action has no check in review.
+ * failing offers the check again (decisions §25). Null when the action has no check in review.
  */
 export function reviewIdentityCheck(
   actions: readonly EnforcementAction[],

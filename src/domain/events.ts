@@ -1,7 +1,7 @@
 import { renderPrograms } from './programs.js';
 import type { Profile } from './profile.js';
 
-/** Organization webhook event types (P2 §2.4) and our opt-in extensions for mirroring profiles (decision 33). */
+/** Organization webhook event types (contract-2 §2.4) and our opt-in extensions for mirroring profiles (decisions §33). */
 export const DOCUMENTED_EVENT_TYPES = [
   'user_profile.enforcement_action_opened',
   'user_profile.enforcement_action_resolved',
@@ -15,7 +15,7 @@ export const EXTENSION_EVENT_TYPES = ['user_profile.created', 'user_profile.upda
 export const EVENT_TYPES = [...DOCUMENTED_EVENT_TYPES, ...EXTENSION_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 
-/** An event's `data`: ids only, never the profile itself (P2 §2.6). */
+/** An event's `data`: ids only, never the profile itself (contract-2 §2.6). */
 export interface EventData {
   type: EventType;
   id: string;
@@ -26,7 +26,7 @@ export interface EventData {
 const programsView = (p: Profile) => JSON.stringify(renderPrograms(p.cyber, p.efs, 'full'));
 
 /**
- * The webhook events a change produces (P2 §2.7, decision 26), derived from the two states alone so that
+ * The webhook events a change produces (contract-2 §2.7, decisions §26), derived from the two states alone so that
  * every path that changes a profile emits the same events. Deleting a profile ends its actions silently.
  */
 export function eventsFor(before: Profile | null, after: Profile | null): EventData[] {

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-/** Lifetimes of hosted-page links (decision 21). */
+/** Lifetimes of hosted-page links (decisions §21). */
 export const ENROLLMENT_URL_TTL_MS = 15 * 60_000;
 export const ACTION_URL_TTL_MS = 60 * 60_000;
 

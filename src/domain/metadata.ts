@@ -6,7 +6,7 @@ export const METADATA_KEY_MAX = 64;
 export const METADATA_VALUE_MAX = 512;
 
 /**
- * Validates a metadata object from a request (decision 13). On create every value must be non-empty;
+ * Validates a metadata object from a request (decisions §13). On create every value must be non-empty;
  * on update `""` is allowed and means "remove this key".
  */
 export function readMetadata(value: unknown, mode: 'create' | 'update'): Record<string, string> {

@@ -23,7 +23,7 @@ export interface ExternalUserDetails {
   name_hash: string | null;
   /** epoch milliseconds; rendered as RFC 3339 UTC */
   onboarded_at: number | null;
-  /** the same datum as the legacy `external_id` (decision 8) */
+  /** the same datum as the legacy `external_id` (decisions §8) */
   reference_id: string | null;
 }
 export type DetailKey = keyof ExternalUserDetails;
@@ -40,7 +40,7 @@ export interface Profile {
   organizationId: string;
   name: string | null;
   accessType: AccessType;
-  /** the legacy 03-24 relationship `internal`, which has no access type of its own (decision 9) */
+  /** the legacy 03-24 relationship `internal`, which has no access type of its own (decisions §9) */
   internal: boolean;
   details: ExternalUserDetails;
   metadata: Record<string, string>;
@@ -64,7 +64,7 @@ export interface ProfileChange {
   metadata?: Record<string, string>;
 }
 
-/** decision 9: how a relationship or access type lands on the canonical pair (accessType, internal) */
+/** decisions §9: how a relationship or access type lands on the canonical pair (accessType, internal) */
 function applyKind(kind: NonNullable<ProfileChange['kind']>): { accessType: AccessType; internal: boolean } {
   if ('accessType' in kind) return { accessType: kind.accessType, internal: false };
   switch (kind.relationship) {
@@ -77,7 +77,7 @@ function applyKind(kind: NonNullable<ProfileChange['kind']>): { accessType: Acce
   }
 }
 
-/** decision 9, read side: the 2026-03-24 relationship of a canonical profile */
+/** decisions §9, read side: the 2026-03-24 relationship of a canonical profile */
 export function relationshipOf(profile: Pick<Profile, 'accessType' | 'internal'>): Relationship {
   if (profile.accessType === 'passthrough') return 'resold';
   return profile.internal ? 'internal' : 'external';
@@ -90,7 +90,7 @@ export function awaitsReview(profile: Pick<Profile, 'cyber' | 'efs' | 'actions'>
 
 /**
  * The profile with new program or enforcement state. `updated_at` moves when that state changes
- * (decision 15); an unchanged state returns the same object, so nothing is written.
+ * (decisions §15); an unchanged state returns the same object, so nothing is written.
  */
 export function withStanding(current: Profile, next: Partial<Pick<Profile, 'cyber' | 'efs' | 'actions'>>, now: number): Profile {
   const merged = { ...current, ...next };
@@ -98,7 +98,7 @@ export function withStanding(current: Profile, next: Partial<Pick<Profile, 'cybe
   return same ? current : { ...merged, updatedAt: Math.max(now, current.updatedAt) };
 }
 
-/** A new profile from a validated create request (defaults per P1 §6 E1). */
+/** A new profile from a validated create request (defaults per contract §6 E1). */
 export function newProfile(change: ProfileChange, id: string, organizationId: string, now: number): Profile {
   const kind = change.kind ? applyKind(change.kind) : { accessType: 'application' as const, internal: false };
   // built field by field, with no spreads, so that every profile has the shape of one read from storage
@@ -124,7 +124,7 @@ export function newProfile(change: ProfileChange, id: string, organizationId: st
 }
 
 /**
- * The profile after an update. `updated_at` moves only when a stored value changes (decision 15).
+ * The profile after an update. `updated_at` moves only when a stored value changes (decisions §15).
  * Throws (via mergeMetadata) when the merged metadata would exceed the cap; the caller stores nothing then.
  */
 export function updatedProfile(

@@ -1,7 +1,7 @@
 /**
- * Trust programs of a profile (P2 §1.2): the Cyber Verification Program and Enterprise Frontier
+ * Trust programs of a profile (contract-2 §1.2): the Cyber Verification Program and Enterprise Frontier
  * Safeguards. The provider (operator) decides them; the end customer applies through a link. The GA
- * `programs` view and the beta `trust_grants` are both renderings of this one state (decision 23).
+ * `programs` view and the beta `trust_grants` are both renderings of this one state (decisions §23).
  */
 export const PROGRAM_STATUSES = ['active', 'pending', 'rejected'] as const;
 export type ProgramStatus = (typeof PROGRAM_STATUSES)[number];
@@ -55,7 +55,7 @@ export function inactiveTiers(): Record<CyberTier, CyberTierState> {
 export const inactiveFeatures = (): Record<EfsFeature, boolean> => ({ data_retention_exemption: false, cmek: false, storage: false });
 
 /**
- * Whether a cyber state is coherent (P2 §1.2): `active` exactly when a tier is active or the profile has
+ * Whether a cyber state is coherent (contract-2 §1.2): `active` exactly when a tier is active or the profile has
  * earlier-model access. Returns the problem, or null.
  */
 export function cyberProblem(cyber: CyberProgram): string | null {
@@ -82,7 +82,7 @@ const tierStatus = (active: boolean) => ({ status: active ? ('active' as const) 
 
 /**
  * The GA `programs` object. `full` (retrieve, create, update) reports everything; `list` is lossy as the
- * contract allows (P2 §1.3): cyber with `tiers: {}` and so `requirements: null`, and `efs` always null.
+ * contract allows (contract-2 §1.3): cyber with `tiers: {}` and so `requirements: null`, and `efs` always null.
  */
 export function renderPrograms(cyber: CyberProgram | null, efs: EfsProgram | null, view: 'full' | 'list') {
   return {
@@ -103,7 +103,7 @@ export function renderPrograms(cyber: CyberProgram | null, efs: EfsProgram | nul
   };
 }
 
-/** Beta `trust_grants` (decisions 20, 23): the cyber status, rejected included; EFS never appears. */
+/** Beta `trust_grants` (decisions §20, §23): the cyber status, rejected included; EFS never appears. */
 export function renderTrustGrants(cyber: CyberProgram | null): Record<string, { status: ProgramStatus }> {
   return cyber === null ? {} : { cyber: { status: cyber.status } };
 }

@@ -1,7 +1,7 @@
 import { invalidRequest } from '../errors.js';
 import { describeType } from './text.js';
 
-/** How far ahead of the server's clock a supplied timestamp may be (decision 14). */
+/** How far ahead of the server's clock a supplied timestamp may be (decisions §14). */
 export const MAX_FUTURE_SKEW_MS = 60_000;
 
 const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d+)?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;

@@ -22,7 +22,7 @@ export interface OperatorRoute {
 }
 
 /**
- * Operator keys only: any other key gets the 404 an unknown route gets (decision 32), so platform keys
+ * Operator keys only: any other key gets the 404 an unknown route gets (decisions §32), so platform keys
  * cannot even learn that these routes exist.
  */
 export async function admitOperator(request: FastifyRequest, keys: KeyResolver): Promise<Principal> {

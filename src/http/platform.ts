@@ -40,8 +40,8 @@ export function singleHeader(request: FastifyRequest, name: string): string | un
 
 /**
  * What every key-authenticated API (user profiles, organization webhooks) checks first, in order: a live
- * key (401; operator keys see these routes as unknown, decision 32), the workspace it acts for (decision 6;
- * echoed on every later answer, refusals included), and `anthropic-version` (decision 4).
+ * key (401; operator keys see these routes as unknown, decisions §32), the workspace it acts for (decisions §6;
+ * echoed on every later answer, refusals included), and `anthropic-version` (decisions §4).
  */
 export async function admitApiKey(
   request: FastifyRequest,
@@ -65,7 +65,7 @@ export async function admitApiKey(
   return { key, workspaceId };
 }
 
-/** The User Profiles API: `admitApiKey`, then no admin keys (decision 32), then the dialect (decisions 1–3). */
+/** The User Profiles API: `admitApiKey`, then no admin keys (decisions §32), then the dialect (decisions §1–3). */
 export async function admitPlatformRequest(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -79,7 +79,7 @@ export async function admitPlatformRequest(
   };
 }
 
-/** decision 6: a bound key acts for its workspace only; an organization-wide key for any of its organization's */
+/** decisions §6: a bound key acts for its workspace only; an organization-wide key for any of its organization's */
 async function effectiveWorkspace(store: Store, key: ResolvedKey, requested: string | undefined): Promise<string> {
   const asked = requested?.trim();
   if (key.workspaceId !== null) {

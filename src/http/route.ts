@@ -70,7 +70,7 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
 /** History records platform changes under the key that made them. */
 export const actorOf = (principal: Principal): Actor => ({ type: 'platform', id: principal.keyId });
 
-/** The `user_profile_id` path parameter; an id we could never have minted is simply not found (decision 22). */
+/** The `user_profile_id` path parameter; an id we could never have minted is simply not found (decisions §22). */
 export function profileIdParam(request: FastifyRequest): string {
   const id = (request.params as { user_profile_id: string }).user_profile_id;
   if (!isWellFormedId('uprof', id)) throw profileNotFound(id);

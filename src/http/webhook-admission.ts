@@ -4,7 +4,7 @@ import { permissionDenied } from '../errors.js';
 import type { Deps } from './route.js';
 import { admitApiKey, singleHeader, type Principal } from './platform.js';
 
-/** The beta value that unlocks `/v1/organizations/webhooks*` (P2 §2.1). */
+/** The beta value that unlocks `/v1/organizations/webhooks*` (contract-2 §2.1). */
 export const WEBHOOKS_BETA = 'webhooks-2026-10-07';
 
 
@@ -23,16 +23,16 @@ export interface WebhookRoute {
   handle(call: WebhookCall): Promise<unknown>;
 }
 
-/** decision 1: a comma-separated list; spaces around items are ignored */
+/** decisions §1: a comma-separated list; spaces around items are ignored */
 export function hasWebhooksBeta(request: FastifyRequest): boolean {
   return (singleHeader(request, 'anthropic-beta') ?? '').split(',').some((item) => item.trim() === WEBHOOKS_BETA);
 }
 
 /**
  * The checks every organization-webhooks route runs, in order: the beta gate (without `webhooks-2026-10-07`
- * the route does not exist: 404 before anything else, indistinguishable from an unknown route — P2 §2.1);
+ * the route does not exist: 404 before anything else, indistinguishable from an unknown route — contract-2 §2.1);
  * then `admitApiKey` (key, workspace, anthropic-version); then changes need an admin key or an
- * organization-wide key, while a workspace-bound key may only read (decision 32).
+ * organization-wide key, while a workspace-bound key may only read (decisions §32).
  */
 export async function admitWebhookRequest(
   request: FastifyRequest,

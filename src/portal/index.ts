@@ -10,7 +10,7 @@ import { csrfBinding, doneLocation, endCustomer, openLink, type OpenLink } from 
 import { readSubmission, type Refusal, type Submission } from './submission.js';
 import { isDone, LINK_ERRORS, PLAIN_HEADER, PORTAL_TITLE, renderPortal } from './view.js';
 
-/** Where each kind of link carries its token (decision 21; see http/routes/user-profiles/links.ts). */
+/** Where each kind of link carries its token (decisions §21; see http/routes/user-profiles/links.ts). */
 const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
   action: (request) => (request.query as Record<string, unknown>).enrollment_token,
   enrollment: (request) => (request.params as { token?: unknown }).token,
@@ -60,7 +60,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
       const submission = readSubmission(fields);
       if ('refused' in submission) return show(reply, 400, link, { refusal: submission });
 
-      // the identity check comes first while a restriction it can clear is open (decision 25)
+      // the identity check comes first while a restriction it can clear is open (decisions §25)
       const checkOpen = verifiable(link.profile.actions, deps.now()).length > 0;
       if (checkOpen && submission.form !== 'identity_check') {
         return refused(409, 'identity_check', 'Please complete the identity check first; nothing else was changed.');

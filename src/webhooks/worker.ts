@@ -5,7 +5,7 @@ import type { LeasedDelivery } from '../store/webhooks.js';
 import { signPayload, type SecretBox } from './secrets.js';
 
 export interface DeliveryOptions {
-  /** delays before each retry, in ms (decision 27: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h) */
+  /** delays before each retry, in ms (decisions §27: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h) */
   retrySchedule: readonly number[];
   /** a 2xx within this time acknowledges an attempt */
   timeoutMs: number;

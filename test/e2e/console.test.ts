@@ -7,7 +7,7 @@ import {
 } from './console-client.ts';
 
 /**
- * The review console (decision 24) over real HTTP, with a cookie jar of our own: sign-in and session
+ * The review console (decisions §24) over real HTTP, with a cookie jar of our own: sign-in and session
  * cookies, CSRF on every form, organization scoping, and every decision as the platform then sees it
  * through the official SDK. Every refused request is shown to change nothing.
  */

@@ -21,7 +21,7 @@ const KILL_AFTER_MS = 1500;
 const MAX_LOAD_MS = 10_000;
 /** acknowledged creates (and 2 updates per counter) a round needs before the kill */
 const MIN_CREATES = 50;
-/** every field of a GA profile, present in every answer (decision 30) */
+/** every field of a GA profile, present in every answer (decisions §30) */
 const PROFILE_FIELDS = [
   'access_type', 'created_at', 'enforcement_actions', 'enforcement_status', 'external_user_details', 'id', 'metadata',
   'name', 'programs', 'type', 'updated_at',

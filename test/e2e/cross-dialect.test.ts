@@ -1,5 +1,5 @@
 /**
- * One canonical record, four dialects (decisions 8–9, api-contract.md §4.4): what one version writes,
+ * One canonical record, four dialects (decisions §8–9, api-contract.md §4.4): what one version writes,
  * every other version reads under its own names.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Every endpoint in every dialect, through the official SDKs (api-contract.md §3–§6, §9, §11; decisions 3,
+ * Every endpoint in every dialect, through the official SDKs (api-contract.md §3–§6, §9, §11; decisions §3,
  * 8–9, 15, 19, 21, 30). Raw HTTP only where the SDK cannot express the call.
  */
 import assert from 'node:assert/strict';
@@ -195,7 +195,7 @@ describeEachEngine('endpoints', (server) => {
     });
   });
 
-  describe('delete (decision 19)', () => {
+  describe('delete (decisions §19)', () => {
     /** every SDK surface says the deleted profile is gone; the old SDK had no delete, so 03-24 deletes raw */
     async function assertGone(apiKey: string, id: string, survivor: string) {
       for (const dialect of DIALECTS) {
@@ -294,7 +294,7 @@ describeEachEngine('endpoints', (server) => {
       });
     }
 
-    it('updated_at moves only when a stored value changes (decision 15)', async () => {
+    it('updated_at moves only when a stored value changes (decisions §15)', async () => {
       const apiKey = await newOrg();
       const api = sdk(apiKey, 'ga');
       const created = await api.create(SAMPLES.ga.body);

@@ -6,7 +6,7 @@ import { describeEachEngine } from '../support/suite.ts';
 
 /**
  * Raw HTTP at the edges: request ids, Anthropic's error envelope, body parsing and its limits, beta
- * values (decisions 1–5, 7), and a loop of odd inputs that must never produce a 5xx or leak internals.
+ * values (decisions §1–5, §7), and a loop of odd inputs that must never produce a 5xx or leak internals.
  */
 
 const MIB = 1024 * 1024;
@@ -317,7 +317,7 @@ describeEachEngine('errors', (server) => {
       it(`${route.name}: unrelated betas such as message-batches-2024-09-24 are ignored`, async () => {
         const key = await server().newKey();
         if (route.name === 'enrollment URL') {
-          // the route exists only on the beta surface: an unrelated beta alone leaves it absent (decision 3)
+          // the route exists only on the beta surface: an unrelated beta alone leaves it absent (decisions §3)
           const id = await profileOf(key);
           assertError(await send(route, id, key, { headers: { 'anthropic-beta': 'message-batches-2024-09-24' } }), 404, 'not_found_error');
         }
@@ -375,7 +375,7 @@ describeEachEngine('errors', (server) => {
       { 'content-type': 'application/vnd.api+json' }, { 'content-type': 'application/json, text/plain' }, { 'content-type': '' },
       { 'accept-encoding': 'br, gzip, deflate, zstd' }, { accept: 'text/html' },
     ];
-    /** ids that decode to text no id can be: not found (decision 22) */
+    /** ids that decode to text no id can be: not found (decisions §22) */
     const oddIds = ['%00', encodeURIComponent('uprof_01🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂🙂'), `uprof_01${'A'.repeat(200)}`,
       'uprof_01' + 'A'.repeat(22) + '%00', '%2e%2e', encodeURIComponent("' OR 1=1 --"), 'toString', '__proto__', 'constructor'];
     /** path segments that do not even decode (bad percent-encoding): a refusal in the envelope, 400 or 404 */
@@ -427,7 +427,7 @@ describeEachEngine('errors', (server) => {
             const response = await fetchRaw(server(), route.method, route.path(odd), route.takesBody
               ? { ...base, 'content-type': 'application/json' } : base, route.takesBody ? JSON.stringify(route.body ?? {}) : undefined);
             check(response, `id ${odd.slice(0, 60)}`);
-            // decision 22: an id we could never have minted is simply not found
+            // decisions §22: an id we could never have minted is simply not found
             if (response.status !== 404) problems.push(`id ${odd.slice(0, 60)} → ${response.status}, expected 404`);
           }
           for (const odd of undecodableIds) {

@@ -7,7 +7,7 @@ import { describeEachEngine } from '../support/suite.ts';
 import { call, currentSdk, type TestServer } from '../support/server.ts';
 import { assertApiError } from './profile-api.ts';
 
-/** Enrollment and action URLs and the page behind them: decision 21, api-contract.md §11. */
+/** Enrollment and action URLs and the page behind them: decisions §21, api-contract.md §11. */
 
 const MINUTE = 60_000;
 const BETAS = ['user-profiles-2026-03-24', 'user-profiles-2026-08-18', 'user-profiles-2026-09-04'];

@@ -8,7 +8,7 @@ import { describeEachEngine } from '../support/suite.ts';
 import { call, currentSdk, oldSdk, type RawResponse, type TestServer } from '../support/server.ts';
 import { assertApiError } from './profile-api.ts';
 
-/** List semantics: decisions 16–18, api-contract.md §8, api-contract-2.md §1.6. */
+/** List semantics: decisions §16–18, api-contract.md §8, api-contract-2.md §1.6. */
 
 type Order = 'asc' | 'desc';
 type OrderBy = 'created_at' | 'name';

@@ -1,5 +1,5 @@
 /**
- * The operator API (decision 24): the provider decides programs and enforcement with an operator key of the
+ * The operator API (decisions §24): the provider decides programs and enforcement with an operator key of the
  * same organization as the platform's key; the platform sees the effects through the official SDK.
  */
 import assert from 'node:assert/strict';
@@ -168,7 +168,7 @@ describeEachEngine('operator API', (server) => {
     // a rejection withdraws every tier
     assertOk(await t.op.cyber(id, { status: 'rejected' }));
     assert.deepEqual((await t.retrieve(id)).programs.cyber, { status: 'rejected', tiers: INACTIVE_TIERS, requirements: null });
-    assert.deepEqual((await t.retrieveBeta(id)).trust_grants, { cyber: { status: 'rejected' } }, 'rejected stays (decision 20)');
+    assert.deepEqual((await t.retrieveBeta(id)).trust_grants, { cyber: { status: 'rejected' } }, 'rejected stays (decisions §20)');
     assert.deepEqual((await t.listed(id)).programs.cyber, { status: 'rejected', tiers: {}, requirements: null });
   });
 
@@ -203,7 +203,7 @@ describeEachEngine('operator API', (server) => {
     assert.deepEqual((await t.retrieve(id)).programs.efs, { status: 'rejected', features: INACTIVE_FEATURES });
   });
 
-  // ------------------------------------------------------------------------------------------ decision 15
+  // ------------------------------------------------------------------------------------------ decisions §15
 
   it('updated_at moves on program and enforcement changes, and not on a decision that changes nothing', async () => {
     const t = await tenant();
@@ -264,7 +264,7 @@ describeEachEngine('operator API', (server) => {
 
     const failed = assertOk(await t.op.check(id, actionId, { result: 'failed' }));
     assert.equal(failed.profile.enforcement_status, 'restricted');
-    assert.equal(failed.profile.enforcement_actions[0].action, 'verify', 'decision 25: verify offered again');
+    assert.equal(failed.profile.enforcement_actions[0].action, 'verify', 'decisions §25: verify offered again');
     assert.deepEqual(await t.retrieve(id), failed.profile);
 
     await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
@@ -674,7 +674,7 @@ describeEachEngine('operator API', (server) => {
     await refusedWithoutChange(t, id, 404, 'not_found_error', () => t.op.check(id, UNKNOWN_ACTION, { result: 'passed' }));
   });
 
-  it('a malformed enforcement action id in the path → 404 (decision 22); nothing changes', async () => {
+  it('a malformed enforcement action id in the path → 404 (decisions §22); nothing changes', async () => {
     const t = await tenant();
     const { id } = await t.newProfile();
     await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });

@@ -4,7 +4,7 @@ import { describeEachEngine } from '../support/suite.ts';
 import { call, currentSdk } from '../support/server.ts';
 
 /**
- * The Verification Portal behind action and enrollment URLs (api-contract-2.md §4, decisions 20–25):
+ * The Verification Portal behind action and enrollment URLs (api-contract-2.md §4, decisions §20–25):
  * the end customer enrolls in cyber, applies for EFS, takes the identity check first when one is open.
  */
 
@@ -365,7 +365,7 @@ describeEachEngine('verification portal', (server) => {
       const res = await submit(url, { form: 'identity_check', legal_name: legalName, confirm: 'yes' });
       assert.equal(res.status, 409, res.text);
 
-      // the operator fails it: the check is offered again (decision 25)
+      // the operator fails it: the check is offered again (decisions §25)
       const failed = await p.operatorCall('POST', `/enforcement_actions/${actionId}/identity_check`, { result: 'failed' });
       assert.equal(failed.status, 200, failed.text);
       assert.deepEqual(offers(await get(url)), { identityCheck: true, cyber: false, efs: false });

@@ -21,7 +21,7 @@ export const BETA_HEADER: Record<Dialect, string | null> = {
 };
 
 const COMMON_KEYS = ['id', 'type', 'name', 'metadata', 'created_at', 'updated_at'];
-/** api-contract.md §4.3 and decision 30: every key of the dialect's shape, always present */
+/** api-contract.md §4.3 and decisions §30: every key of the dialect's shape, always present */
 export const PROFILE_KEYS: Record<Dialect, readonly string[]> = {
   '03-24': [...COMMON_KEYS, 'relationship', 'external_id', 'trust_grants'].sort(),
   '08-18': [...COMMON_KEYS, 'access_type', 'external_id', 'external_user_onboarded_at', 'trust_grants'].sort(),
@@ -32,7 +32,7 @@ export const DETAIL_KEYS = ['account_status', 'country', 'email_hash', 'entity_t
 
 export const PROFILE_ID = /^uprof_01[0-9A-Za-z]{22}$/;
 export const REQUEST_ID = /^req_01[0-9A-Za-z]{22}$/;
-/** RFC 3339 in UTC with `Z` (decision 14) */
+/** RFC 3339 in UTC with `Z` (decisions §14) */
 export const TIMESTAMP_Z = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 export const ENROLL = { action: { type: 'enroll_end_user' as const } };
@@ -85,7 +85,7 @@ export function assertProfileShape(profile: any, dialect: Dialect): void {
   }
 }
 
-/** `{type, url, expires_at}` of an enrollment or action URL, expiring `ttlMs` after `mintedAt` (decision 21). */
+/** `{type, url, expires_at}` of an enrollment or action URL, expiring `ttlMs` after `mintedAt` (decisions §21). */
 export function assertLink(link: any, type: string, server: TestServer, mintedAt: number, ttlMs: number): void {
   assert.deepEqual(sortedKeys(link), ['expires_at', 'type', 'url']);
   assert.equal(link.type, type);

@@ -7,7 +7,7 @@ import { describeEachEngine } from '../support/suite.ts';
 
 /**
  * One security suite, run for every platform route on every engine: authentication, anthropic-version,
- * workspaces (decision 6), tenant isolation, malformed ids (decision 22) and key roles (decision 32).
+ * workspaces (decisions §6), tenant isolation, malformed ids (decisions §22) and key roles (decisions §32).
  * Every refused request is shown to change nothing.
  */
 

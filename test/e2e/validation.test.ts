@@ -1,5 +1,5 @@
 /**
- * Every validation rule of api-contract.md §7 and decisions 10–14, on both sides of its limit, over HTTP.
+ * Every validation rule of api-contract.md §7 and decisions §10–14, on both sides of its limit, over HTTP.
  * Values the SDK's types allow go through the SDK; the rest (wrong JSON types, nulls and enum values the
  * types exclude, fields of other versions, unknown fields) go raw. Every refusal is shown to change nothing:
  * a refused create leaves the organization's list as it was, a refused update leaves the profile deepEqual.
@@ -144,7 +144,7 @@ describeEachEngine('validation', (server) => {
     }
   });
 
-  describe('onboarding timestamps (decision 14)', () => {
+  describe('onboarding timestamps (decisions §14)', () => {
     const cases: Array<[Dialect, string, (value: unknown) => Body, (profile: any) => unknown]> = [
       ['08-18', 'external_user_onboarded_at', (v) => ({ external_user_onboarded_at: v }), (p) => p.external_user_onboarded_at],
       ['09-04', 'external_user_details.onboarded_at', (v) => details('onboarded_at', v), (p) => p.external_user_details.onboarded_at],
@@ -173,7 +173,7 @@ describeEachEngine('validation', (server) => {
     }
   });
 
-  describe('metadata (decision 13)', () => {
+  describe('metadata (decisions §13)', () => {
     const keys = (n: number, prefix = 'k') => Object.fromEntries(Array.from({ length: n }, (_, i) => [`${prefix}${i}`, 'v']));
 
     for (const dialect of ['ga', '03-24'] as const) {
@@ -224,7 +224,7 @@ describeEachEngine('validation', (server) => {
     });
   });
 
-  describe('nulls (decision 12)', () => {
+  describe('nulls (decisions §12)', () => {
     it('create: name and external_id may be null (unset); access_type, relationship, onboarding times, metadata may not', async () => {
       const ga = await target('ga');
       const gaProfile = await ga.sdk.create({ name: null, external_user_details: { country: null, reference_id: 'r' } });
@@ -327,7 +327,7 @@ describeEachEngine('validation', (server) => {
     });
   });
 
-  describe('fields of another version (decision 10)', () => {
+  describe('fields of another version (decisions §10)', () => {
     const HOME: Record<string, [Dialect, string, unknown]> = {
       relationship: ['03-24', 'user-profiles-2026-03-24', 'resold'],
       access_type: ['08-18', 'user-profiles-2026-08-18', 'passthrough'],

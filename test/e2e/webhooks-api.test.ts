@@ -1,5 +1,5 @@
 /**
- * Organization webhooks, the management API (api-contract-2.md §2.1–§2.5, decisions 28, 32, 33): W1–W6 through
+ * Organization webhooks, the management API (api-contract-2.md §2.1–§2.5, decisions §28, §32, §33): W1–W6 through
  * the official SDK 1.14 (`client.beta.organization.webhooks`), raw HTTP for the gate, headers and bodies the
  * SDK would not send, and the delivery-log extension's routes. Deliveries themselves: webhooks-delivery.test.ts.
  */
@@ -42,7 +42,7 @@ function sdk(server: TestServer, apiKey: string, options: { fetch?: typeof fetch
   return new Anthropic({ apiKey, baseURL: server.baseURL, maxRetries: 0, ...options });
 }
 
-/** The exact shape of `BetaOrganizationWebhookEndpoint` (P2 §2.3), plus `signing_secret` where `withSecret`. */
+/** The exact shape of `BetaOrganizationWebhookEndpoint` (contract-2 §2.3), plus `signing_secret` where `withSecret`. */
 function assertEndpointShape(endpoint: any, withSecret = false): void {
   assert.deepEqual(sortedKeys(endpoint), withSecret ? [...ENDPOINT_KEYS, 'signing_secret'].sort() : ENDPOINT_KEYS);
   assert.match(endpoint.id, ENDPOINT_ID);
@@ -368,13 +368,13 @@ describeEachEngine('organization webhooks API', (server) => {
     }
     const bearer = await t.raw('GET', `${BASE}/${endpoint.id}`, { key: '', headers: { authorization: `Bearer ${t.owner.api_key}` } });
     assert.equal(assertOk(bearer).id, endpoint.id);
-    // the SDK sends Bearer and 2026-10-21 (P2 §2.1)
+    // the SDK sends Bearer and 2026-10-21 (contract-2 §2.1)
     const recorder = recordingFetch();
     await sdk(server(), t.owner.api_key, { fetch: recorder.fetch }).beta.organization.webhooks.retrieve(endpoint.id);
     assert.equal(recorder.sent[0].headers.get('anthropic-beta'), BETA);
   });
 
-  it('decision 32: admin and organization-wide keys manage; a workspace-bound key only reads; operator keys see nothing', async () => {
+  it('decisions §32: admin and organization-wide keys manage; a workspace-bound key only reads; operator keys see nothing', async () => {
     const t = await tenant();
     // an admin key does everything through the SDK
     const admin = sdk(server(), t.admin.api_key).beta.organization.webhooks;

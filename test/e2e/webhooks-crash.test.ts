@@ -1,5 +1,5 @@
 /**
- * Webhook delivery survives a SIGKILL (decision 27: at least once, the same `webhook-id` on every attempt).
+ * Webhook delivery survives a SIGKILL (decisions §27: at least once, the same `webhook-id` on every attempt).
  * A real `uprof serve` child process queues ~100 `user_profile.created` events for a receiver that keeps
  * failing (503, slowly), is killed while deliveries are pending and attempts are in flight, and is
  * restarted on the same database with the same UPROF_MASTER_KEY once the receiver answers 200. Every

@@ -1,5 +1,5 @@
 /**
- * Organization webhook deliveries end to end (api-contract-2.md §2.6–§2.9, decisions 26–28, 33): events are
+ * Organization webhook deliveries end to end (api-contract-2.md §2.6–§2.9, decisions §26–28, §33): events are
  * driven through the operator API and the platform API, delivered to a receiver on 127.0.0.1, and EVERY
  * delivery is verified with the official SDK's `client.beta.webhooks.unwrap()`. The retry schedule is shrunk
  * through the server's configuration so that retries and auto-disable happen within seconds.
@@ -24,7 +24,7 @@ const UPDATED = 'user_profile.updated';
 const DELETED = 'user_profile.deleted';
 const EVENT_ID = /^whe_[0-9a-f]{32}$/;
 
-/** decision 27, shrunk: 3 retries 200 ms apart, 500 ms to answer, disabled after 2 failed events in a row */
+/** decisions §27, shrunk: 3 retries 200 ms apart, 500 ms to answer, disabled after 2 failed events in a row */
 const ENV = { WEBHOOK_RETRY_SCHEDULE: '0.2,0.2,0.2', WEBHOOK_TIMEOUT_MS: '500', WEBHOOK_DISABLE_AFTER: '2', WEBHOOK_POLL_MS: '50' };
 const ATTEMPTS_PER_EVENT = 4;
 

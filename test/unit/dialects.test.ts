@@ -139,7 +139,7 @@ describe('readProfileBody: fields per version', () => {
   });
 });
 
-describe('readProfileBody: nulls (decision 12)', () => {
+describe('readProfileBody: nulls (decisions §12)', () => {
   it('name: null is "unset" on create and clears on update, under every version', () => {
     for (const version of VERSIONS) {
       assert.equal(create(version, { name: null }).name, null);
@@ -230,7 +230,7 @@ describe('readProfileBody: external_user_details values', () => {
   });
 });
 
-describe('one datum across versions (decisions 8, 9)', () => {
+describe('one datum across versions (decisions §8, §9)', () => {
   const relationshipIn0324 = (p: Profile) => render(p, V0324).relationship;
   const accessTypes = (p: Profile) => ([V0818, V0904, GA] as const).map((v) => render(p, v).access_type);
 
@@ -299,7 +299,7 @@ describe('one datum across versions (decisions 8, 9)', () => {
   });
 });
 
-describe('render shapes (decision 30)', () => {
+describe('render shapes (decisions §30)', () => {
   const STAMP = '2026-09-01T12:00:00Z';
   const NULL_DETAILS = { account_status: null, country: null, email_hash: null, entity_type: null, name_hash: null, onboarded_at: null, reference_id: null };
   const common = { id: ID, type: 'user_profile', name: null, metadata: {}, created_at: STAMP, updated_at: STAMP };

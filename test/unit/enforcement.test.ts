@@ -192,7 +192,7 @@ describe('reviewIdentityCheck', () => {
     assert.deepEqual(reviewIdentityCheck([checked], checked.id, true), []);
   });
 
-  it('failing keeps the action open and offers verify again (decision 25)', () => {
+  it('failing keeps the action open and offers verify again (decisions §25)', () => {
     const checked = inReview();
     const next = reviewIdentityCheck([checked], checked.id, false);
     assert.ok(next);

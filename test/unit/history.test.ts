@@ -215,7 +215,7 @@ describe('describeChange: enforcement', () => {
   });
 });
 
-describe('withStanding (decision 15)', () => {
+describe('withStanding (decisions §15)', () => {
   it('moves updated_at when programs or actions change', () => {
     const before = base();
     const cyber = applyForCyber(null, ['a'], LATER);

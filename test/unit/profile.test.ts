@@ -101,7 +101,7 @@ describe('updatedProfile: something changes', () => {
 });
 
 describe('relationshipOf', () => {
-  it('maps the canonical pair back to the 03-24 relationship (decision 9)', () => {
+  it('maps the canonical pair back to the 03-24 relationship (decisions §9)', () => {
     assert.equal(relationshipOf({ accessType: 'passthrough', internal: false }), 'resold');
     assert.equal(relationshipOf({ accessType: 'passthrough', internal: true }), 'resold');
     assert.equal(relationshipOf({ accessType: 'application', internal: true }), 'internal');

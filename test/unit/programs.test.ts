@@ -141,7 +141,7 @@ describe('renderTrustGrants', () => {
   });
 
   for (const status of ['active', 'pending', 'rejected'] as const) {
-    it(`carries a ${status} cyber status (rejected stays, decision 20)`, () => {
+    it(`carries a ${status} cyber status (rejected stays, decisions §20)`, () => {
       const program = status === 'active' ? cyber({}, { a: { active: true } }) : cyber({ status });
       assert.deepEqual(renderTrustGrants(program), { cyber: { status } });
     });

@@ -16,7 +16,7 @@ function actionIdParam(request: FastifyRequest): string {
 }
 
 /**
- * The operator API: every review-console action as JSON, for automation and tests (decision 24).
+ * The operator API: every review-console action as JSON, for automation and tests (decisions §24).
  * Operator keys only; every call is scoped to the key's organization.
  */
 export const operatorRoutes: readonly OperatorRoute[] = [

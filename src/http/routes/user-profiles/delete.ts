@@ -1,7 +1,7 @@
 import { profileNotFound } from '../../../errors.js';
 import { actorOf, profileIdParam, type PlatformRoute } from '../../route.js';
 
-/** E5 — DELETE /v1/user_profiles/{id}: a second delete is a 404 (decision 19). */
+/** E5 — DELETE /v1/user_profiles/{id}: a second delete is a 404 (decisions §19). */
 export const deleteUserProfile: PlatformRoute = {
   method: 'DELETE',
   url: '/v1/user_profiles/:user_profile_id',

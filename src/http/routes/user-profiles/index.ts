@@ -7,7 +7,7 @@ import { listUserProfiles } from './list.js';
 import { retrieveUserProfile } from './retrieve.js';
 import { updateUserProfile } from './update.js';
 
-/** The User Profiles API, one file per operation (P1 §3.1, E1–E7). */
+/** The User Profiles API, one file per operation (contract §3.1, E1–E7). */
 export const userProfileRoutes: readonly PlatformRoute[] = [
   createUserProfile,
   retrieveUserProfile,

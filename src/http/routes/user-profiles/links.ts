@@ -4,7 +4,7 @@ import { profileNotFound } from '../../../errors.js';
 import type { UrlTokenKind } from '../../../store/url-tokens.js';
 import type { Deps } from '../../route.js';
 
-/** Where each kind of link leads on this server's hosted pages (decision 21). */
+/** Where each kind of link leads on this server's hosted pages (decisions §21). */
 export function linkUrl(publicUrl: string, kind: UrlTokenKind, token: string): string {
   return kind === 'action'
     ? `${publicUrl}/portal/enroll?enrollment_token=${token}`

@@ -9,7 +9,7 @@ import type { PlatformRoute } from '../../route.js';
 
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
-/** With a filter, one request examines at most this many profiles and may return a short page (P2 §1.6). */
+/** With a filter, one request examines at most this many profiles and may return a short page (contract-2 §1.6). */
 const FILTER_SCAN_BUDGET = 500;
 
 type Query = Record<string, string | string[] | undefined>;
@@ -38,7 +38,7 @@ function readStatusFilter(query: Query): EnforcementStatus[] | null {
   return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
 }
 
-/** E4 — GET /v1/user_profiles: keyset pages `{data, next_page}` (decisions 16–18, P2 §1.6). */
+/** E4 — GET /v1/user_profiles: keyset pages `{data, next_page}` (decisions §16–18, contract-2 §1.6). */
 export const listUserProfiles: PlatformRoute = {
   method: 'GET',
   url: '/v1/user_profiles',

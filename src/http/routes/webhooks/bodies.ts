@@ -2,7 +2,7 @@ import { EVENT_TYPES, type EventType } from '../../../domain/events.js';
 import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
 
-/** Field limits of P2 §2.4 (the vendor leaves them unknown; these are its recommendations). */
+/** Field limits of contract-2 §2.4 (the vendor leaves them unknown; these are its recommendations). */
 export const URL_MAX = 2048;
 export const NAME_MAX = 255;
 export const DESCRIPTION_MAX = 1024;
@@ -37,12 +37,12 @@ function readText(field: string, value: unknown, max: number): string {
   return value;
 }
 
-/** decision 33: plain http only for these */
+/** decisions §33: plain http only for these */
 function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
-/** An absolute `https://` URL of at most 2048 characters; `http://` only for loopback hosts (decision 33). */
+/** An absolute `https://` URL of at most 2048 characters; `http://` only for loopback hosts (decisions §33). */
 function readUrl(value: unknown): string {
   const text = readText('url', value, URL_MAX);
   if (text === '') throw invalidRequest('url: must not be empty.');
@@ -83,7 +83,7 @@ export function readCreateBody(value: unknown): Required<Omit<EndpointFields, 's
   };
 }
 
-/** W3 body: every field optional; an empty `enabled_events` leaves the set unchanged (P2 §2.4). */
+/** W3 body: every field optional; an empty `enabled_events` leaves the set unchanged (contract-2 §2.4). */
 export function readUpdateBody(value: unknown): EndpointFields {
   const body = readObject(value === undefined ? {} : value, ['url', 'enabled_events', 'name', 'description', 'state']);
   const fields: EndpointFields = {};
@@ -121,7 +121,7 @@ function readInteger(name: string, raw: string, min: number, max: number): numbe
 export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
-/** W4 query (P2 §2.5): `limit` 0–100 (0 and absent mean 20), `after_id` or `before_id`, `order` asc/desc (default desc). */
+/** W4 query (contract-2 §2.5): `limit` 0–100 (0 and absent mean 20), `after_id` or `before_id`, `order` asc/desc (default desc). */
 export function readPageQuery(value: unknown) {
   const query = (value ?? {}) as Query;
   const rawLimit = single(query, 'limit');

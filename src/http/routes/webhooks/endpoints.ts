@@ -7,7 +7,7 @@ import { readCreateBody, readNoBody, readPageQuery, readUpdateBody } from './bod
 import { endpointIdParam, endpointNotFound, endpointOf } from './params.js';
 import { renderEndpoint } from './view.js';
 
-/** P2 §2.4: enabled and disabled endpoints both count. */
+/** contract-2 §2.4: enabled and disabled endpoints both count. */
 export const ENDPOINT_CAP = 32;
 
 const BASE = '/v1/organizations/webhooks';
@@ -54,7 +54,7 @@ export const retrieveEndpoint: WebhookRoute = {
 /**
  * W3 — POST /v1/organizations/webhooks/{id}: only sent fields change; `updated_at` moves only when something
  * did. Enabling clears `disabled_reason` and the failure count; any change of state drops the queue
- * (events of the disabled period are never delivered — P2 §2.4).
+ * (events of the disabled period are never delivered — contract-2 §2.4).
  */
 export const updateEndpoint: WebhookRoute = {
   method: 'POST',
@@ -86,7 +86,7 @@ export const updateEndpoint: WebhookRoute = {
   },
 };
 
-/** W4 — GET /v1/organizations/webhooks: a `Page` (P2 §2.5). */
+/** W4 — GET /v1/organizations/webhooks: a `Page` (contract-2 §2.5). */
 export const listEndpoints: WebhookRoute = {
   method: 'GET',
   url: BASE,

@@ -4,7 +4,7 @@ import {
   createEndpoint, deleteEndpoint, listEndpoints, regenerateSigningSecret, retrieveEndpoint, updateEndpoint,
 } from './endpoints.js';
 
-/** Organization webhooks (P2 §2, W1–W6) and the delivery log extension; one gate and auth for all. */
+/** Organization webhooks (contract-2 §2, W1–W6) and the delivery log extension; one gate and auth for all. */
 export const webhookRoutes: readonly WebhookRoute[] = [
   createEndpoint,
   retrieveEndpoint,

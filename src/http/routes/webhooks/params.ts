@@ -6,7 +6,7 @@ import type { WebhookCall } from '../../webhook-admission.js';
 
 export const endpointNotFound = (id: string) => notFound(`Webhook endpoint ${JSON.stringify(id)} not found.`);
 
-/** The `webhook_endpoint_id` path parameter; an id we could never have minted is simply not found (decision 22). */
+/** The `webhook_endpoint_id` path parameter; an id we could never have minted is simply not found (decisions §22). */
 export function endpointIdParam(request: FastifyRequest): string {
   const id = (request.params as { webhook_endpoint_id: string }).webhook_endpoint_id;
   if (!isWellFormedId('whep', id)) throw endpointNotFound(id);

@@ -1,7 +1,7 @@
 import { formatTimestamp } from '../../../domain/time.js';
 import type { DeliveryAttempt, WebhookEndpoint } from '../../../store/webhooks.js';
 
-/** `BetaOrganizationWebhookEndpoint` (P2 §2.3): no `type` field; `""` for absent name, description, reason. */
+/** `BetaOrganizationWebhookEndpoint` (contract-2 §2.3): no `type` field; `""` for absent name, description, reason. */
 export function renderEndpoint(endpoint: WebhookEndpoint) {
   return {
     id: endpoint.id,
