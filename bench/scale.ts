@@ -2,7 +2,7 @@
  * `npm run bench:scale`: does a list page cost the same deep in a walk as on top? One organization holding
  * 1,000,000 profiles, on each engine in turn (SQLite, then PostgreSQL when reachable):
  *
- *   1. seed: the schema is made by openStore (the app's own migrations) and a key minted with mintKey; the
+ *   1. seed (bench/seed.ts): the schema is made by openStore (the app's own migrations) and a key minted with mintKey; the
  *      profiles are then written straight into the database in bulk (not through HTTP), each row built by the
  *      app's own newProfile, asciiFold and newId exactly as ProfileRepository.insert stores it. ~10 % have no
  *      name, so name order also crosses the nameless part. (The history and outbox rows an API create would
@@ -25,23 +25,18 @@
  *   BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
  *   SCALE_DIR=<tmpdir>       where the SQLite file goes
  */
-import { mkdtempSync, rmSync, statSync, statfsSync } from 'node:fs';
+import { mkdtempSync, rmSync, statfsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { CursorCodec } from '../src/domain/cursor.ts';
-import type { Actor } from '../src/domain/history.ts';
-import { newProfile, type Profile } from '../src/domain/profile.ts';
 import { asciiFold } from '../src/domain/text.ts';
-import { newId } from '../src/ids.ts';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
-import { PROFILE_INSERT_COLUMNS, profileInsertValues } from '../src/store/profiles.ts';
 import { purposeKeys } from '../src/server.ts';
+import { BATCH, generate, mulberry32, postgresEngine, sqliteEngine, type EngineRun, type Seeded } from './seed.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, percentile, shown, startServer, stop, table, type Server,
+  DEFAULT_POSTGRES_URL, SERVE, killChildren, percentile, startServer, stop, table, type Server,
 } from './support.ts';
 
 const WANTED = Number(process.env.SCALE_PROFILES || 1_000_000);
@@ -52,169 +47,11 @@ const ENGINES = (process.env.SCALE_ENGINES || 'sqlite,postgres').split(',').map(
 const POSTGRES_URL = process.env.BENCH_DATABASE_URL || DEFAULT_POSTGRES_URL;
 const DIR_BASE = process.env.SCALE_DIR || tmpdir();
 const LIMIT = 100;
-const BATCH = 10_000; // rows per transaction
-const SQLITE_ROWS_PER_STATEMENT = 100; // 100 × 24 parameters, well under SQLite's 32,766
 const WARMUP = 20;
 const SEQUENTIAL = 300;
 const CONCURRENT = 500;
 const CONNECTIONS = 10;
 const loadAtStart = loadavg().map((l) => l.toFixed(1)).join(' ');
-
-// ---------- rows, as ProfileRepository.insert writes them ----------
-
-const INSERT_COLUMNS = PROFILE_INSERT_COLUMNS;
-const PG_TYPES = [
-  'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'text', 'bigint', 'text', 'text', 'text',
-  'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint',
-];
-
-const LOADER: Actor = { type: 'system', id: null };
-const rowOf = (profile: Profile) => profileInsertValues(profile, LOADER);
-
-const FIRST = ['Ada', 'adrian', 'Åsa', 'Björn', 'chloé', 'Dmitri', 'Émile', 'Fatima', 'grace', 'Hiro', 'Ines', 'José', 'kai',
-  'Lena', 'Mei', 'Nadia', 'Oskar', 'priya', 'Quentin', 'Rosa', 'Sven', 'Tomás', 'Uma', 'Vera', 'wei', 'Xena', 'Yusuf', 'Zoë'];
-const LAST = ['Abara', 'bianchi', 'Chen', 'Dubois', 'Eriksen', 'Fischer', 'García', 'haddad', 'Ivanova', 'Jensen', 'Kowalski',
-  'López', 'Müller', 'Nakamura', "O'Brien", 'Petrov', 'Quispe', 'Rossi', 'Smith', 'Tanaka', 'Usman', 'van Dijk', 'Wójcik', 'Zhang'];
-
-/** A small deterministic generator, so every run seeds the same names. */
-function mulberry32(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-interface Seeded {
-  count: number;
-  /** ~10,000 ids spread evenly, for retrieves */
-  sampleIds: string[];
-  /** in created_at desc order, the first row of the page after `depth` rows */
-  rowAtDepth: { id: string; createdAt: number };
-  /** a nameless profile in the middle of the nameless ones, and how deep it lies in name desc order */
-  midNameless: { id: string; depth: number };
-  named: number;
-  /** time spent building rows in node (the rest of the seeding time is the database's) */
-  generatingSeconds: number;
-}
-
-/**
- * Generates `count` profiles of one organization, created 1 ms apart up to a few seconds ago, in batches of
- * BATCH rows; `write` stores one batch. The next batch is generated while the previous one is being written.
- */
-async function generate(organizationId: string, count: number, depth: number, write: (rows: (string | number | null)[][]) => Promise<void>): Promise<Seeded> {
-  const random = mulberry32(20260904);
-  const start = Date.now() - count - 5_000;
-  const sampleEvery = Math.max(1, Math.floor(count / 10_000));
-  const sampleIds: string[] = [];
-  let rowAtDepth: Seeded['rowAtDepth'] | null = null;
-  const middle = Math.ceil(Math.floor(count / 10) / 2); // of the nameless ones (i % 10 === 3), in id order
-  let midNameless: { id: string } | null = null;
-  let named = 0, nameless = 0;
-  let pending: Promise<void> = Promise.resolve();
-  let generating = 0;
-  for (let from = 0; from < count; from += BATCH) {
-    const started = performance.now();
-    const rows: (string | number | null)[][] = [];
-    for (let i = from; i < Math.min(count, from + BATCH); i++) {
-      const createdAt = start + i;
-      const hasName = i % 10 !== 3;
-      const first = FIRST[Math.floor(random() * FIRST.length)], last = LAST[Math.floor(random() * LAST.length)];
-      const profile = newProfile({
-        name: hasName ? (random() < 0.3 ? `${first} ${last} ${Math.floor(random() * 1000)}` : `${first} ${last}`) : undefined,
-        details: {
-          reference_id: `user_${String(i).padStart(7, '0')}`, country: i % 3 ? 'GB' : 'DE',
-          account_status: i % 50 ? 'active' : 'suspended', entity_type: i % 7 ? 'individual' : 'business',
-        },
-        metadata: { plan: i % 2 ? 'pro' : 'team', cohort: `c${i % 12}` },
-      }, newId('uprof', createdAt), organizationId, createdAt);
-      rows.push(rowOf(profile));
-      if (hasName) named++;
-      else if (++nameless === middle) midNameless = { id: profile.id };
-      if (i % sampleEvery === 0) sampleIds.push(profile.id);
-      if (i === count - 1 - depth) rowAtDepth = { id: profile.id, createdAt };
-    }
-    generating += performance.now() - started;
-    await pending;
-    pending = write(rows);
-    if (from % 100_000 === 0 && from > 0) process.stderr.write(`    ${from.toLocaleString('en')} rows\n`);
-  }
-  await pending;
-  // name desc: every named profile, then the nameless ones by id desc, down to and including the middle one
-  return { count, sampleIds, rowAtDepth: rowAtDepth!, named, generatingSeconds: generating / 1000, midNameless: { id: midNameless!.id, depth: named + (nameless - middle + 1) } };
-}
-
-// ---------- engines ----------
-
-interface EngineRun {
-  engine: string;
-  label: string;
-  url: string;
-  /** writes the batches of rows straight into the database; returns a note on what followed (vacuum, checkpoint) */
-  bulk(rows: AsyncSeed): Promise<string>;
-  size(): Promise<number>;
-  cleanup(): Promise<void>;
-}
-type AsyncSeed = (write: (rows: (string | number | null)[][]) => Promise<void>) => Promise<void>;
-
-function sqliteEngine(dir: string): EngineRun {
-  const file = join(dir, 'scale.db');
-  return {
-    engine: 'sqlite', label: `SQLite file ${file}`, url: `sqlite:${file}`,
-    async bulk(seed) {
-      const db = new Database(file);
-      db.pragma('busy_timeout = 5000');
-      db.pragma('cache_size = -524288'); // 512 MiB for this connection: the name index takes its inserts in random order
-      const placeholders = `(${INSERT_COLUMNS.map(() => '?').join(', ')})`;
-      const statement = (n: number) => db.prepare(
-        `INSERT INTO user_profiles (${INSERT_COLUMNS.join(', ')}) VALUES ${Array.from({ length: n }, () => placeholders).join(', ')}`,
-      );
-      const full = statement(SQLITE_ROWS_PER_STATEMENT);
-      const insertBatch = db.transaction((rows: (string | number | null)[][]) => {
-        let i = 0;
-        for (; i + SQLITE_ROWS_PER_STATEMENT <= rows.length; i += SQLITE_ROWS_PER_STATEMENT) full.run(rows.slice(i, i + SQLITE_ROWS_PER_STATEMENT).flat());
-        if (i < rows.length) statement(rows.length - i).run(rows.slice(i).flat());
-      });
-      try {
-        await seed(async (rows) => void insertBatch(rows));
-        const started = performance.now();
-        db.pragma('wal_checkpoint(TRUNCATE)');
-        return `WAL checkpoint ${((performance.now() - started) / 1000).toFixed(1)} s; no ANALYZE (the app runs none)`;
-      } finally {
-        db.close();
-      }
-    },
-    size: async () => statSync(file).size,
-    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-async function postgresEngine(): Promise<EngineRun | string> {
-  const schema = await freshPostgresSchema(POSTGRES_URL, 'uprof_scale');
-  if ('unreachable' in schema) return `postgres: SKIPPED, PostgreSQL unreachable at ${shown(POSTGRES_URL)} (${schema.unreachable})`;
-  const withClient = async <T>(work: (client: pg.Client) => Promise<T>) => {
-    const client = new pg.Client({ connectionString: schema.url });
-    await client.connect();
-    try { return await work(client); } finally { await client.end(); }
-  };
-  return {
-    engine: 'postgres', label: `PostgreSQL schema ${schema.schema} at ${shown(POSTGRES_URL)}`, url: schema.url,
-    bulk: (seed) => withClient(async (client) => {
-      // one INSERT … SELECT FROM unnest(one array per column) per batch: 21 parameters whatever the batch size
-      const text = `INSERT INTO user_profiles (${INSERT_COLUMNS.join(', ')})
-        SELECT * FROM unnest(${PG_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
-      await seed(async (rows) => {
-        await client.query(text, INSERT_COLUMNS.map((_, c) => rows.map((row) => row[c])));
-      });
-      const started = performance.now();
-      await client.query('VACUUM (ANALYZE) user_profiles');
-      return `VACUUM (ANALYZE) ${((performance.now() - started) / 1000).toFixed(1)} s (what autovacuum would soon do after such a load)`;
-    }),
-    size: () => withClient(async (client) => Number((await client.query("SELECT pg_total_relation_size('user_profiles') AS n")).rows[0].n)),
-    cleanup: schema.drop,
-  };
-}
 
 // ---------- HTTP ----------
 
@@ -440,7 +277,7 @@ async function main() {
   const started = performance.now();
   try {
     for (const engine of ENGINES) {
-      const run = engine === 'sqlite' ? sqliteEngine(dir) : engine === 'postgres' ? await postgresEngine() : `${engine}: SKIPPED, unknown engine`;
+      const run = engine === 'sqlite' ? sqliteEngine(dir) : engine === 'postgres' ? await postgresEngine(POSTGRES_URL, 'uprof_scale', { analyze: true }) : `${engine}: SKIPPED, unknown engine`;
       if (typeof run === 'string') {
         console.log(run);
         skipped.push(run);

@@ -1,9 +1,10 @@
 /**
  * What `bench/run.ts` and `bench/scale.ts` share: child servers, the PostgreSQL schema each run gets, a table printer.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
@@ -41,19 +42,32 @@ export async function freePort(): Promise<number> {
 
 export interface Server { name: string; url: string; child: ChildProcess; stderr(): string }
 
-/** Spawns `node ARGS` on a free port (env PORT) and waits until it answers HTTP. */
-export async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv): Promise<Server> {
+/**
+ * Spawns `node ARGS` on a free port (env PORT) and waits until it answers HTTP. With `logFile`, the server's
+ * stdout and stderr go to that file, as they would under a process manager (uprof's log is measured with it);
+ * without, stdout is dropped.
+ */
+export async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, options: { logFile?: string } = {}): Promise<Server> {
   const port = await freePort();
-  const child = spawn(process.execPath, args, { env: { ...env, PORT: String(port) }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const log = options.logFile ? openSync(options.logFile, 'a') : null;
+  const child = spawn(process.execPath, args, {
+    env: { ...env, PORT: String(port) },
+    stdio: log === null ? ['ignore', 'ignore', 'pipe'] : ['ignore', log, log],
+  });
+  if (log !== null) closeSync(log);
   children.push(child);
   let stderr = '';
-  child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
+  child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
   const url = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; await sleep(100)) {
     if (child.exitCode !== null) break;
-    if (await fetch(url).then(() => true, () => false)) return { name, url, child, stderr: () => stderr };
+    if (await fetch(url).then(() => true, () => false)) return { name, url, child, stderr: () => tail() };
   }
-  throw new Error(`${name} did not answer on ${url}${child.exitCode !== null ? ` (exited ${child.exitCode})` : ''}\n${stderr}`);
+  throw new Error(`${name} did not answer on ${url}${child.exitCode !== null ? ` (exited ${child.exitCode})` : ''}\n${tail()}`);
+
+  function tail(): string {
+    return options.logFile ? readFileSync(options.logFile, 'utf8').slice(-4000) : stderr;
+  }
 }
 
 export async function stop(child: ChildProcess) {
@@ -62,6 +76,108 @@ export async function stop(child: ChildProcess) {
   child.kill('SIGTERM');
   await Promise.race([exited, sleep(5000)]);
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+// ---------- load from wrk ----------
+
+/** wrk (Debian's package) drives the load: the cheapest generator on this machine, so the server gets the CPU. */
+export function requireWrk(): void {
+  const probe = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
+  if (probe.error) {
+    console.error('bench: wrk is not installed. It is Debian\'s package: apt-get install -y wrk (or your system\'s equivalent), then run again.');
+    process.exit(1);
+  }
+}
+
+export interface WrkRequest {
+  method: 'GET' | 'POST';
+  /** one path, or (for GET) several taken in turn, one per request */
+  path: string | string[];
+  headers: Record<string, string>;
+  body?: string;
+}
+
+export interface WrkResult {
+  /** 2xx answers per second */
+  rps: number;
+  requests: number;
+  /** answers that were not 2xx/3xx, and socket errors */
+  errors: number;
+  seconds: number;
+  /** latency in ms */
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+const luaString = (text: string) => `"${text.replace(/[\\"]/g, (c) => `\\${c}`).replace(/\n/g, '\\n')}"`;
+
+/** The Lua script wrk runs: the request (paths in turn) and a done() that prints the figures as one JSON line. */
+function wrkScript(dir: string, request: WrkRequest): string {
+  const paths = Array.isArray(request.path) ? request.path : [request.path];
+  const pathsFile = join(dir, `paths-${randomBytes(4).toString('hex')}.txt`);
+  writeFileSync(pathsFile, paths.join('\n') + '\n');
+  const script = join(dir, `wrk-${randomBytes(4).toString('hex')}.lua`);
+  const headers = Object.entries(request.headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`).join('\n');
+  writeFileSync(script, `
+wrk.method = ${luaString(request.method)}
+${request.body === undefined ? '' : `wrk.body = ${luaString(request.body)}`}
+${headers}
+local paths = {}
+for line in io.lines(${luaString(pathsFile)}) do paths[#paths + 1] = line end
+local turn = 0
+request = function()
+  turn = turn + 1
+  return wrk.format(nil, paths[(turn % #paths) + 1])
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK_RESULT {"requests":%d,"duration_us":%d,"status":%d,"socket":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d}\\n',
+    summary.requests, summary.duration, e.status, e.connect + e.read + e.write + e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+`);
+  return script;
+}
+
+/** Runs wrk (1 thread, `connections` connections, keep-alive) for `seconds` against `url`. */
+export function wrk(url: string, request: WrkRequest, options: { seconds: number; connections: number; dir: string }): Promise<WrkResult> {
+  const script = wrkScript(options.dir, request);
+  const args = ['-t1', `-c${options.connections}`, `-d${options.seconds}s`, '--timeout', '10s', '-s', script, url];
+  return new Promise((resolve, reject) => {
+    execFile('wrk', args, { encoding: 'utf8' }, (error, stdout, stderr) => {
+      const line = /WRK_RESULT (\{.*\})/.exec(stdout);
+      if (error || !line) return reject(new Error(`wrk ${args.join(' ')} failed: ${error?.message ?? ''}\\n${stdout}\\n${stderr}`));
+      const r = JSON.parse(line[1]) as { requests: number; duration_us: number; status: number; socket: number; p50: number; p90: number; p99: number; max: number };
+      const seconds = r.duration_us / 1e6;
+      const errors = r.status + r.socket;
+      resolve({
+        rps: (r.requests - r.status) / seconds, requests: r.requests, errors, seconds,
+        p50: r.p50 / 1000, p90: r.p90 / 1000, p99: r.p99 / 1000, max: r.max / 1000,
+      });
+    });
+  });
+}
+
+/** CPU time (ms, user + system) and resident memory (KiB) of a process, from /proc. */
+export function procSample(pid: number): { cpuMs: number; rssKiB: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields from #3 (state) on
+  const ticks = Number(fields[11]) + Number(fields[12]); // #14 utime, #15 stime, in 1/100 s
+  const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuMs: ticks * 10, rssKiB: rss ? Number(rss[1]) : 0 };
+}
+
+/** Samples a process's RSS every 100 ms until stopped; returns the peak in MB. */
+export function rssPeak(pid: number): { stop(): number } {
+  let peak = 0;
+  const take = () => {
+    try { peak = Math.max(peak, procSample(pid).rssKiB); } catch { /* exited: the caller notices */ }
+  };
+  take();
+  const timer = setInterval(take, 100);
+  return { stop: () => { clearInterval(timer); take(); return (peak * 1024) / 1e6; } };
 }
 
 // ---------- PostgreSQL ----------
