@@ -6,6 +6,7 @@ import { newId } from './ids.js';
 import { KeyResolver } from './keys.js';
 import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
+import { acceptJson } from './http/json-body.js';
 import { redactUrl } from './http/redact.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
@@ -90,6 +91,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     worker.start();
     app.addHook('onClose', () => worker.stop());
   }
+  acceptJson(app, BODY_LIMIT);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);

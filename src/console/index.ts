@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
+import { queryParam } from '../http/query.js';
 import type { Deps } from '../http/route.js';
 import { isWellFormedId } from '../ids.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
@@ -43,10 +44,6 @@ const isForm = (request: FastifyRequest) =>
 const formOf = (request: FastifyRequest): FormFields =>
   isForm(request) && typeof request.body === 'object' && request.body !== null ? (request.body as FormFields) : {};
 
-function query(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.query as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : undefined;
-}
 
 /**
  * The provider's review console (decisions §24): server-rendered pages, no JavaScript, over the same
@@ -213,13 +210,13 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   );
 
   page('/profiles', async (op, request, reply) => {
-    const goTo = query(request, 'id');
+    const goTo = queryParam(request, 'id');
     if (goTo !== undefined) return reply.redirect(profileUrl(goTo.trim()), 303);
-    const limitText = query(request, 'limit');
+    const limitText = queryParam(request, 'limit');
     const limit = limitText === undefined ? PAGE_SIZE : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw invalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}.`);
     const binding = { order: 'desc', orderBy: 'created_at', filter: 'console' } as const;
-    const cursor = query(request, 'after');
+    const cursor = queryParam(request, 'after');
     const after = cursor === undefined ? null : deps.cursors.decode(cursor, binding);
     const rows = await deps.store.profiles.list(op.organizationId, { order: 'desc', orderBy: 'created_at', after, limit });
     const shown = rows.slice(0, limit);
@@ -235,7 +232,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   });
 
   page('/profiles/:id', async (op, request, reply) => {
-    const saved = Object.hasOwn(SAVED, query(request, 'saved') ?? '') ? SAVED[query(request, 'saved')!].message : undefined;
+    const saved = Object.hasOwn(SAVED, queryParam(request, 'saved') ?? '') ? SAVED[queryParam(request, 'saved')!].message : undefined;
     return renderProfile(reply, op, (request.params as { id: string }).id, 200, { saved });
   });
 
