@@ -25,6 +25,15 @@ export interface Config {
     /** open connections at most; at the cap the longest-waiting idle or half-sent one is reclaimed */
     maxConnections: number;
   };
+  /** failed authentication attempts (unknown keys, console sign-ins) each client address may make */
+  authFailures: {
+    /** at once; 0 turns the throttle off */
+    limit: number;
+    /** the budget refills at `limit` per this many ms */
+    windowMs: number;
+    /** addresses remembered at most */
+    maxAddresses: number;
+  };
   /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
   masterKey: string | null;
   masterKeyFile: string;
@@ -114,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     profileCacheSize: integer(env, 'PROFILE_CACHE_SIZE', 10_000, 0, 10_000_000),
     keyCacheTtlMs: integer(env, 'KEY_CACHE_TTL_MS', 2000, 0, 600_000),
     http: httpLimits(env),
+    authFailures: {
+      limit: integer(env, 'AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
+      windowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
+      maxAddresses: integer(env, 'AUTH_FAILURE_ADDRESSES', 10_000, 1, 10_000_000),
+    },
     masterKey: env.UPROF_MASTER_KEY || null,
     masterKeyFile: env.UPROF_MASTER_KEY_FILE || './data/master.key',
     webhooks: {

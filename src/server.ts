@@ -8,6 +8,7 @@ import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { answerClientError, answerWhileClosing, ConnectionCap, requireHost } from './http/edge.js';
 import { acceptJson } from './http/json-body.js';
+import { FailureThrottle } from './http/auth-throttle.js';
 import { redactUrl } from './http/redact.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
@@ -54,6 +55,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     config,
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
+    authFailures: new FailureThrottle(config.authFailures, now),
     cursors: new CursorCodec(keys.cursors),
     linkKey: keys.links,
     formKey: keys.forms,

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, internalError, invalidRequest, notFound, requestTooLarge } from '../errors.js';
+import { ApiError, internalError, invalidRequest, notFound, RateLimitError, requestTooLarge } from '../errors.js';
 import { redactUrl } from './redact.js';
 
 /** Fastify's own refusals of a request, in Anthropic's terms. */
@@ -24,6 +24,7 @@ function fromFramework(error: FastifyError): ApiError | null {
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.status >= 500) reply.header('x-should-retry', 'false');
+  if (error instanceof RateLimitError) reply.header('retry-after', String(error.retryAfterSeconds));
   return reply.code(error.status).type('application/json').send({
     type: 'error',
     error: { type: error.type, message: error.message, ...(error.details ? { details: error.details } : {}) },
