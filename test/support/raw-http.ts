@@ -97,7 +97,7 @@ export function openSocket(baseURL: string): Promise<Socket> {
 export async function exchange(
   baseURL: string,
   request: string | Buffer,
-  options: { expect?: number; timeoutMs?: number } = {},
+  options: { expect?: number; timeoutMs?: number; /** half-close after writing: the request ends here */ end?: boolean } = {},
 ): Promise<RawExchange> {
   const socket = await openSocket(baseURL);
   const chunks: Buffer[] = [];
@@ -119,7 +119,8 @@ export async function exchange(
     socket.on('end', () => finish(true));
     socket.on('close', () => finish(true));
     socket.on('error', () => finish(true));
-    socket.write(request);
+    if (options.end) socket.end(request);
+    else socket.write(request);
   });
 }
 
