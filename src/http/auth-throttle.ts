@@ -16,7 +16,7 @@ interface Bucket {
 }
 
 /**
- * The budget of FAILED authentication attempts per client address — unknown or revoked API keys on every API,
+ * The budget of FAILED authentication attempts (decisions §42) per client address — unknown or revoked API keys on every API,
  * wrong keys at the console sign-in — in this process (one token bucket per address; a success costs nothing).
  * Once an address has spent its budget, further failures are answered 429 with `retry-after` instead of 401
  * until the budget refills.

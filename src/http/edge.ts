@@ -7,7 +7,7 @@ import { newId } from '../ids.js';
 /**
  * The edge of the HTTP server, below Fastify's routes: answers to requests Node refuses before any route
  * sees them (malformed HTTP, headers too large, too slow), the answer while shutting down, and the cap on
- * connections. Every one of them is Anthropic's envelope with a `request-id` (decisions §7).
+ * connections. Every one of them is Anthropic's envelope with a `request-id` (decisions §7, §40, §44).
  */
 
 /** Node's limit on the request line and headers together (its `maxHeaderSize` default). */

@@ -8,7 +8,7 @@ const BYTE_ORDER_MARK = 0xfeff;
  * Reads an `application/json` body:
  * - an empty body is no body (`undefined`), whatever the content-type says (decisions §35): routes without a
  *   body accept it, routes with an optional body read it as `{}`;
- * - bytes that are not UTF-8 are refused, never decoded into U+FFFD and stored;
+ * - bytes that are not UTF-8 are refused, never decoded into U+FFFD and stored (decisions §41);
  * - `JSON.parse` with no reviver: keys are data, so `__proto__`, `constructor` and `prototype` become
  *   ordinary own properties (JSON.parse defines them, it never calls the `__proto__` setter). The readers
  *   refuse them as unknown fields or, inside `metadata`, keep them as keys (domain/metadata.ts copies them

@@ -1,7 +1,7 @@
 import type { Sql } from './sql.js';
 
 /**
- * Signed-out review-console sessions. A session is a signed cookie any process can check (console/session.ts);
+ * Signed-out review-console sessions (decisions §43). A session is a signed cookie any process can check (console/session.ts);
  * signing out must end it on every process sharing the database, so the sign-out is recorded here until the
  * session would have expired anyway, and every console request checks it.
  */
