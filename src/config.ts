@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+
 /** Environment → typed, validated configuration. The only place that reads process.env. */
 export interface Config {
   host: string;
@@ -12,6 +14,26 @@ export interface Config {
   profileCacheSize: number;
   /** how long a process may keep trusting a key it has checked; bounds how long a revoked key keeps working */
   keyCacheTtlMs: number;
+  /** the HTTP edge: how long a client may take, and how many connections may be open at once */
+  http: {
+    /** the request line and headers must arrive within this time */
+    headersTimeoutMs: number;
+    /** the whole request, body included, must arrive within this time */
+    requestTimeoutMs: number;
+    /** an idle keep-alive connection is closed after this time */
+    keepAliveTimeoutMs: number;
+    /** open connections at most; at the cap the longest-waiting idle or half-sent one is reclaimed */
+    maxConnections: number;
+  };
+  /** failed authentication attempts (unknown keys, console sign-ins) each client address may make */
+  authFailures: {
+    /** at once; 0 turns the throttle off */
+    limit: number;
+    /** the budget refills at `limit` per this many ms */
+    windowMs: number;
+    /** addresses remembered at most */
+    maxAddresses: number;
+  };
   /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
   masterKey: string | null;
   masterKeyFile: string;
@@ -37,6 +59,20 @@ function durations(env: NodeJS.ProcessEnv, name: string, fallback: string): numb
   return seconds.map((s) => Math.round(s * 1000));
 }
 
+function httpLimits(env: NodeJS.ProcessEnv): Config['http'] {
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', Math.min(10_000, requestTimeoutMs), 100, 3_600_000);
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new Error(`HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs}) must not exceed HTTP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`);
+  }
+  return {
+    headersTimeoutMs,
+    requestTimeoutMs,
+    keepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', defaultMaxConnections(), 1, 1_000_000),
+  };
+}
+
 function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -45,6 +81,24 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
     throw new Error(`${name} must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)})`);
   }
   return value;
+}
+
+/** The process's soft limit on open files (`ulimit -n`), where the system tells it; null elsewhere. */
+export function openFileLimit(): number | null {
+  try {
+    const match = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return match ? Number(match[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Connections at most, by default: what the open-file limit leaves after 256 descriptors for the database,
+ * logs and files (so a flood of connections can never starve those), at most 10,000.
+ */
+export function defaultMaxConnections(limit = openFileLimit()): number {
+  return Math.max(16, Math.min(10_000, (limit ?? 1024) - 256));
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -68,6 +122,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     postgresPoolSize: integer(env, 'PG_POOL_SIZE', 10, 1, 1000),
     profileCacheSize: integer(env, 'PROFILE_CACHE_SIZE', 10_000, 0, 10_000_000),
     keyCacheTtlMs: integer(env, 'KEY_CACHE_TTL_MS', 2000, 0, 600_000),
+    http: httpLimits(env),
+    authFailures: {
+      limit: integer(env, 'AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
+      windowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
+      maxAddresses: integer(env, 'AUTH_FAILURE_ADDRESSES', 10_000, 1, 10_000_000),
+    },
     masterKey: env.UPROF_MASTER_KEY || null,
     masterKeyFile: env.UPROF_MASTER_KEY_FILE || './data/master.key',
     webhooks: {

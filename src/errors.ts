@@ -25,6 +25,13 @@ export class ApiError extends Error {
   }
 }
 
+/** 429: the client may try again after `retryAfterSeconds`, sent as `retry-after` (the SDKs honour it: decisions §34). */
+export class RateLimitError extends ApiError {
+  constructor(message: string, readonly retryAfterSeconds: number) {
+    super(429, 'rate_limit_error', message);
+  }
+}
+
 export const invalidRequest = (message: string) => new ApiError(400, 'invalid_request_error', message);
 export const authenticationFailed = (message = 'invalid x-api-key') => new ApiError(401, 'authentication_error', message);
 export const permissionDenied = (message: string) => new ApiError(403, 'permission_error', message);

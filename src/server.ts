@@ -6,6 +6,9 @@ import { newId } from './ids.js';
 import { KeyResolver } from './keys.js';
 import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
+import { answerClientError, answerWhileClosing, ConnectionCap, requireHost } from './http/edge.js';
+import { acceptJson } from './http/json-body.js';
+import { FailureThrottle } from './http/auth-throttle.js';
 import { redactUrl } from './http/redact.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
@@ -52,6 +55,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     config,
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
+    authFailures: new FailureThrottle(config.authFailures, now),
     cursors: new CursorCodec(keys.cursors),
     linkKey: keys.links,
     formKey: keys.forms,
@@ -64,7 +68,19 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     bodyLimit: BODY_LIMIT,
     genReqId: () => newId('req'),
     requestIdHeader: false,
-    return503OnClosing: true,
+    // the edge (http/edge.ts): slow clients are cut, refusals below the routes answer in the envelope
+    requestTimeout: config.http.requestTimeoutMs,
+    keepAliveTimeout: config.http.keepAliveTimeoutMs,
+    http: {
+      headersTimeout: config.http.headersTimeoutMs,
+      requestTimeout: config.http.requestTimeoutMs,
+      // how often Node looks for connections past those timeouts (its default, 30 s, would let one hold on 30 s longer)
+      connectionsCheckingInterval: Math.min(1000, Math.ceil(config.http.headersTimeoutMs / 2)),
+      requireHostHeader: false, // requireHost() answers in the envelope instead
+    },
+    clientErrorHandler: (error, socket) =>
+      answerClientError(error, socket, { headersMs: config.http.headersTimeoutMs, requestMs: config.http.requestTimeoutMs }),
+    return503OnClosing: false, // answerWhileClosing() answers in the envelope instead
     // link tokens travel in the path of enrollment URLs (~170 characters)
     routerOptions: { maxParamLength: 2048 },
     // a path the router refuses (bad percent-encoding, an over-long segment) names nothing that exists:
@@ -85,11 +101,15 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     reply.header('request-id', request.id);
     done();
   });
+  answerWhileClosing(app);
+  requireHost(app);
+  new ConnectionCap(app.server, config.http.maxConnections);
   if (options.worker !== false) {
     const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
     worker.start();
     app.addHook('onClose', () => worker.stop());
   }
+  acceptJson(app, BODY_LIMIT);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
-import { ApiError, invalidRequest, notFound } from '../errors.js';
+import { ApiError, authenticationFailed, invalidRequest, notFound, RateLimitError } from '../errors.js';
+import { queryParam } from '../http/query.js';
 import type { Deps } from '../http/route.js';
 import { isWellFormedId } from '../ids.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
@@ -43,10 +44,6 @@ const isForm = (request: FastifyRequest) =>
 const formOf = (request: FastifyRequest): FormFields =>
   isForm(request) && typeof request.body === 'object' && request.body !== null ? (request.body as FormFields) : {};
 
-function query(request: FastifyRequest, name: string): string | undefined {
-  const value = (request.query as Record<string, unknown>)[name];
-  return typeof value === 'string' ? value : undefined;
-}
 
 /**
  * The provider's review console (decisions §24): server-rendered pages, no JavaScript, over the same
@@ -96,6 +93,8 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   async function signedIn(request: FastifyRequest): Promise<Operator | null> {
     const session = openSession(deps.sessionKey, readCookie(request.headers.cookie, cookies().session.name), deps.now());
     if (!session) return null;
+    // signed out on any process: the cookie is still well signed, but the database says it is over
+    if (await deps.store.consoleSessions.isRevoked(session.o, session.s)) return null;
     const key = await deps.store.tenancy.keyById(session.k);
     if (!key || key.revokedAt !== null || key.role !== 'operator' || key.organizationId !== session.o) return null;
     const organization = await deps.store.tenancy.organizationById(session.o);
@@ -188,8 +187,11 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     const secret = (formValue(fields, 'key') ?? '').trim();
     const key = secret ? await deps.keys.resolve(secret) : null;
     if (!key || key.revokedAt !== null || key.role !== 'operator') {
-      return sendPage(reply, 401, 'Sign in to the review console',
-        signInBody(csrfToken(deps.formKey, signInBinding(nonce)), 'That is not a live operator key. Platform and admin keys cannot sign in here.'));
+      // a failed sign-in spends the address's budget (http/auth-throttle.ts); past it, a 429 page
+      const refusal = deps.authFailures.fail(request.ip, authenticationFailed('That is not a live operator key. Platform and admin keys cannot sign in here.'));
+      if (refusal instanceof RateLimitError) reply.header('retry-after', String(refusal.retryAfterSeconds));
+      return sendPage(reply, refusal.status, refusal instanceof RateLimitError ? 'Too many attempts' : 'Sign in to the review console',
+        signInBody(csrfToken(deps.formKey, signInBinding(nonce)), refusal.message));
     }
     const session = newSession(key.id, key.organizationId, deps.now());
     reply.header('set-cookie', [
@@ -203,6 +205,8 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     const op = await signedIn(request);
     if (!op) return toSignIn(request, reply);
     if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, '/console');
+    // the cookie may have been copied: the session ends for every process, not only in this browser
+    await deps.store.consoleSessions.revoke(op.organizationId, op.session.s, op.session.e, deps.now());
     return reply.header('set-cookie', setCookie(cookies().session, '', 0)).redirect(SIGN_IN, 303);
   });
 
@@ -213,13 +217,13 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   );
 
   page('/profiles', async (op, request, reply) => {
-    const goTo = query(request, 'id');
+    const goTo = queryParam(request, 'id');
     if (goTo !== undefined) return reply.redirect(profileUrl(goTo.trim()), 303);
-    const limitText = query(request, 'limit');
+    const limitText = queryParam(request, 'limit');
     const limit = limitText === undefined ? PAGE_SIZE : Number(limitText);
     if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw invalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}.`);
     const binding = { order: 'desc', orderBy: 'created_at', filter: 'console' } as const;
-    const cursor = query(request, 'after');
+    const cursor = queryParam(request, 'after');
     const after = cursor === undefined ? null : deps.cursors.decode(cursor, binding);
     const rows = await deps.store.profiles.list(op.organizationId, { order: 'desc', orderBy: 'created_at', after, limit });
     const shown = rows.slice(0, limit);
@@ -235,7 +239,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   });
 
   page('/profiles/:id', async (op, request, reply) => {
-    const saved = Object.hasOwn(SAVED, query(request, 'saved') ?? '') ? SAVED[query(request, 'saved')!].message : undefined;
+    const saved = Object.hasOwn(SAVED, queryParam(request, 'saved') ?? '') ? SAVED[queryParam(request, 'saved')!].message : undefined;
     return renderProfile(reply, op, (request.params as { id: string }).id, 200, { saved });
   });
 

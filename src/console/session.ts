@@ -5,8 +5,10 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
  * server secret, so a session is a signed cookie any of them can check. The cookie holds
  *   base64url(JSON {k: operator key id, o: organization id, s: random session id, e: expiry ms}) "." HMAC
  * and never the key itself. Every request re-checks the key by id, so revoking the key ends its sessions
- * (within one request); signing out clears the cookie in the browser. The session id `s` is what CSRF
- * tokens of the session's forms are bound to.
+ * (within one request). Signing out clears the cookie in the browser and records the session id in the
+ * database (store/console-sessions.ts), which every request checks too: a copied cookie stops working on
+ * every process as soon as the sign-out has been answered. The session id `s` is what CSRF tokens of the
+ * session's forms are bound to.
  *
  * Cookie names and flags: always HttpOnly and SameSite=Strict. Over plain http (development, tests) the
  * session cookie is `uprof_console` with Path=/console. When PUBLIC_URL is https it is Secure and named

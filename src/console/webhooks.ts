@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { formatTimestamp } from '../domain/time.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
+import { queryParam } from '../http/query.js';
 import type { Deps } from '../http/route.js';
 import { ENDPOINT_CAP } from '../http/routes/webhooks/endpoints.js';
 import { isWellFormedId } from '../ids.js';
@@ -114,14 +115,13 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
   });
 
   kit.page('/webhooks/:id', async (op, request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const limitText = typeof query.limit === 'string' ? query.limit : undefined;
+    const limitText = queryParam(request, 'limit');
     const limit = limitText === undefined ? LOG_SIZE : Number(limitText);
     if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > MAX_LOG_SIZE) {
       throw invalidRequest(`limit: must be a whole number from 1 to ${MAX_LOG_SIZE}.`);
     }
     const endpoint = await endpointOf(op, (request.params as { id: string }).id);
-    return renderEndpoint(reply, op, endpoint, 200, limit, { saved: query.saved === 'resent' ? RESENT : undefined });
+    return renderEndpoint(reply, op, endpoint, 200, limit, { saved: queryParam(request, 'saved') === 'resent' ? RESENT : undefined });
   });
 
   /** Re-send: the API's rules (the endpoint must be enabled, no attempt in flight); refusals re-render the log. */

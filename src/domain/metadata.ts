@@ -6,6 +6,16 @@ export const METADATA_KEY_MAX = 64;
 export const METADATA_VALUE_MAX = 512;
 
 /**
+ * Keys are data: `__proto__`, `constructor` and `prototype` are ordinary keys. `map[key] = value` would call
+ * Object.prototype's `__proto__` setter for the first (dropping the key, or re-parenting the map), so every
+ * key is written as an own property. JSON.stringify, Object.entries, spreads and JSON.parse all treat such an
+ * own property as a plain key, so it is stored and returned like any other.
+ */
+function setKey(map: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(map, key, { value, writable: true, enumerable: true, configurable: true });
+}
+
+/**
  * Validates a metadata object from a request (decisions §13). On create every value must be non-empty;
  * on update `""` is allowed and means "remove this key".
  */
@@ -33,7 +43,7 @@ export function readMetadata(value: unknown, mode: 'create' | 'update'): Record<
     }
     if (mode === 'create' && valueLength === 0) throw invalidRequest(`${field}: values must be non-empty strings.`);
     requireStorableText(field, entry);
-    result[key] = entry;
+    setKey(result, key, entry);
   }
   return result;
 }
@@ -43,10 +53,10 @@ export function readMetadata(value: unknown, mode: 'create' | 'update'): Record<
  * Returns a new object; throws (changing nothing) when the result would exceed the key cap.
  */
 export function mergeMetadata(stored: Record<string, string>, patch: Record<string, string>): Record<string, string> {
-  const merged: Record<string, string> = { ...stored };
+  const merged: Record<string, string> = { ...stored }; // a spread defines own properties: `__proto__` stays a key
   for (const [key, value] of Object.entries(patch)) {
     if (value === '') delete merged[key];
-    else merged[key] = value;
+    else setKey(merged, key, value);
   }
   const count = Object.keys(merged).length;
   if (count > METADATA_MAX_KEYS) {

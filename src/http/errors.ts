@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, internalError, invalidRequest, notFound, requestTooLarge } from '../errors.js';
+import { ApiError, internalError, invalidRequest, notFound, RateLimitError, requestTooLarge } from '../errors.js';
 import { redactUrl } from './redact.js';
 
 /** Fastify's own refusals of a request, in Anthropic's terms. */
@@ -9,18 +9,13 @@ function fromFramework(error: FastifyError): ApiError | null {
       return requestTooLarge();
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return invalidRequest('Content-Type must be application/json.');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return invalidRequest('The request body is empty; send a JSON object.');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return invalidRequest('Content-Length does not match the body.');
-  }
-  if (error instanceof SyntaxError && /forbidden prototype property|constructor/.test(error.message)) {
-    return invalidRequest('The request body must not contain "__proto__" keys or "constructor.prototype" objects.');
   }
   if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
     return invalidRequest('The request body is not valid JSON.');
   }
-  // proto-poisoning refusals and anything else Fastify answers with a 4xx on its own
+  // anything else Fastify answers with a 4xx on its own
   if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
     return new ApiError(error.statusCode, error.statusCode === 404 ? 'not_found_error' : 'invalid_request_error', error.message);
   }
@@ -29,6 +24,7 @@ function fromFramework(error: FastifyError): ApiError | null {
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
   if (error.status >= 500) reply.header('x-should-retry', 'false');
+  if (error instanceof RateLimitError) reply.header('retry-after', String(error.retryAfterSeconds));
   return reply.code(error.status).type('application/json').send({
     type: 'error',
     error: { type: error.type, message: error.message, ...(error.details ? { details: error.details } : {}) },

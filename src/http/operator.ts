@@ -1,9 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
 import { noRoute } from './errors.js';
-import { authenticationFailed } from '../errors.js';
-import type { KeyResolver } from '../keys.js';
-import { presentedSecret, type Principal } from './platform.js';
+import { liveKey, type AdmissionDeps, type Principal } from './platform.js';
 import type { Deps } from './route.js';
 
 export interface OperatorCall {
@@ -25,11 +23,8 @@ export interface OperatorRoute {
  * Operator keys only: any other key gets the 404 an unknown route gets (decisions §32), so platform keys
  * cannot even learn that these routes exist.
  */
-export async function admitOperator(request: FastifyRequest, keys: KeyResolver): Promise<Principal> {
-  const secret = presentedSecret(request);
-  if (!secret) throw authenticationFailed('Missing API key: send an operator key as x-api-key or as Authorization: Bearer.');
-  const key = await keys.resolve(secret);
-  if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
+export async function admitOperator(request: FastifyRequest, deps: Omit<AdmissionDeps, 'store'>): Promise<Principal> {
+  const key = await liveKey(request, deps, 'Missing API key: send an operator key as x-api-key or as Authorization: Bearer.');
   if (key.role !== 'operator') throw noRoute(request);
   return { organizationId: key.organizationId, workspaceId: key.defaultWorkspaceId, keyId: key.id, role: key.role };
 }
@@ -40,7 +35,7 @@ export function registerOperatorRoutes(app: FastifyInstance, routes: readonly Op
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
-        const principal = await admitOperator(request, deps.keys);
+        const principal = await admitOperator(request, deps);
         return route.handle({ request, reply, principal, actor: { type: 'operator', id: principal.keyId }, deps });
       },
     });

@@ -3,6 +3,7 @@ import { noRoute } from './errors.js';
 import { dialectFor, type Dialect } from '../dialects/index.js';
 import { authenticationFailed, invalidRequest, permissionDenied } from '../errors.js';
 import type { KeyResolver } from '../keys.js';
+import type { FailureThrottle } from './auth-throttle.js';
 import type { Store } from '../store/index.js';
 import type { KeyRole, ResolvedKey } from '../store/tenancy.js';
 
@@ -33,6 +34,25 @@ export function presentedSecret(request: FastifyRequest): string | null {
   return null;
 }
 
+/** What admission needs: keys, the store for workspaces, and the failed-key budget per address. */
+export interface AdmissionDeps {
+  store: Store;
+  keys: KeyResolver;
+  authFailures: FailureThrottle;
+}
+
+/**
+ * The live key a request presents. No key: 401. A key that is unknown or revoked: 401, or 429 once the client's
+ * address has spent its budget of failures (http/auth-throttle.ts); a valid key passes whatever that budget.
+ */
+export async function liveKey(request: FastifyRequest, deps: Omit<AdmissionDeps, 'store'>, missing: string): Promise<ResolvedKey> {
+  const secret = presentedSecret(request);
+  if (!secret) throw authenticationFailed(missing);
+  const key = await deps.keys.resolve(secret);
+  if (!key || key.revokedAt !== null) throw deps.authFailures.fail(request.ip, authenticationFailed('invalid x-api-key'));
+  return key;
+}
+
 export function singleHeader(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return Array.isArray(value) ? value.join(',') : value;
@@ -46,12 +66,9 @@ export function singleHeader(request: FastifyRequest, name: string): string | un
 export async function admitApiKey(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: { store: Store; keys: KeyResolver },
+  deps: AdmissionDeps,
 ): Promise<{ key: ResolvedKey; workspaceId: string }> {
-  const secret = presentedSecret(request);
-  if (!secret) throw authenticationFailed('Missing API key: send it as x-api-key or as Authorization: Bearer.');
-  const key = await deps.keys.resolve(secret);
-  if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
+  const key = await liveKey(request, deps, 'Missing API key: send it as x-api-key or as Authorization: Bearer.');
   if (key.role === 'operator') throw noRoute(request);
 
   const workspaceId = await effectiveWorkspace(deps.store, key, singleHeader(request, 'anthropic-workspace-id'));
@@ -69,7 +86,7 @@ export async function admitApiKey(
 export async function admitPlatformRequest(
   request: FastifyRequest,
   reply: FastifyReply,
-  deps: { store: Store; keys: KeyResolver },
+  deps: AdmissionDeps,
 ): Promise<PlatformRequest> {
   const { key, workspaceId } = await admitApiKey(request, reply, deps);
   if (key.role === 'admin') throw permissionDenied('Admin API keys cannot call the User Profiles API; use an API key.');

@@ -5,6 +5,7 @@ import { noRoute } from './errors.js';
 import { profileNotFound } from '../errors.js';
 import { isWellFormedId } from '../ids.js';
 import type { KeyResolver } from '../keys.js';
+import type { FailureThrottle } from './auth-throttle.js';
 import type { Store } from '../store/index.js';
 import type { Actor } from '../domain/history.js';
 import type { Standing } from '../standing.js';
@@ -17,6 +18,8 @@ export interface Deps {
   config: Config;
   store: Store;
   keys: KeyResolver;
+  /** the budget of failed authentication attempts per client address (API keys and console sign-in) */
+  authFailures: FailureThrottle;
   cursors: CursorCodec;
   /** the key that signs hosted-page link tokens */
   linkKey: Buffer;

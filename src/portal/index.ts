@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifiable } from '../domain/enforcement.js';
 import { ApiError } from '../errors.js';
+import { queryParam } from '../http/query.js';
 import type { Deps } from '../http/route.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
 import { html } from '../pages/html.js';
@@ -12,7 +13,7 @@ import { isDone, LINK_ERRORS, PLAIN_HEADER, PORTAL_TITLE, renderPortal } from '.
 
 /** Where each kind of link carries its token (decisions §21; see http/routes/user-profiles/links.ts). */
 const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
-  action: (request) => (request.query as Record<string, unknown>).enrollment_token,
+  action: (request) => queryParam(request, 'enrollment_token'),
   enrollment: (request) => (request.params as { token?: unknown }).token,
 };
 
@@ -37,7 +38,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
     const view = (kind: UrlTokenKind) => async (request: FastifyRequest, reply: FastifyReply) => {
       const opened = await openLink(deps, kind, tokenIn[kind](request));
       if (!opened.ok) return linkError(reply, opened.status);
-      const done = (request.query as Record<string, unknown>).done;
+      const done = queryParam(request, 'done');
       return show(reply, 200, opened.link, { done: isDone(done) ? done : undefined });
     };
 
@@ -92,12 +93,15 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
 }
 
 /** Framework refusals (body too large, unknown content type) and the unexpected, as pages rather than JSON. */
-function pageErrorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const status = typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+function pageErrorHandler(error: FastifyError | ApiError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const code = error instanceof ApiError ? error.status : error.statusCode;
+  const status = typeof code === 'number' && code >= 400 && code < 500 ? code : 500;
   if (status === 500) request.log.error({ err: error }, 'unhandled error in the portal');
   const message =
     status === 500
       ? html`<p>Something went wrong on our side, and nothing was changed. Please try again in a moment.</p>`
-      : html`<p>The request could not be read, so nothing was changed. Please go back and submit the form on the page again.</p>`;
+      : error instanceof ApiError
+        ? html`<p>${error.message} Nothing was changed.</p>`
+        : html`<p>The request could not be read, so nothing was changed. Please go back and submit the form on the page again.</p>`;
   return sendPage(reply, status, status === 500 ? 'Something went wrong' : 'This request could not be processed', message, { header: PLAIN_HEADER });
 }

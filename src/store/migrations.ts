@@ -186,6 +186,19 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
       `ALTER TABLE user_profiles ADD COLUMN created_name TEXT`,
     ],
   },
+  {
+    id: '0007_console_session_revocations',
+    statements: [
+      // sign-outs of review-console sessions, kept until the session would have expired (ConsoleSessionRepository)
+      `CREATE TABLE console_session_revocations (
+         organization_id TEXT{{key}} NOT NULL,
+         session_id TEXT{{key}} NOT NULL,
+         expires_at BIGINT NOT NULL,
+         PRIMARY KEY (organization_id, session_id)
+       )`,
+      `CREATE INDEX console_session_revocations_expiry ON console_session_revocations (expires_at)`,
+    ],
+  },
 ];
 
 const MIGRATION_LOCK = 7_411_029_113; // any constant; names the advisory lock every process takes

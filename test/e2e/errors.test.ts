@@ -189,18 +189,21 @@ describeEachEngine('errors', (server) => {
         assert.deepEqual(await databaseState(), before);
       });
 
-      it(`${route.name}: __proto__ and constructor.prototype in a body → 400, never 500, nothing polluted`, async () => {
+      it(`${route.name}: __proto__ and constructor.prototype where no such field exists → 400 naming it, never 500, nothing polluted`, async () => {
         const key = await server().newKey();
         const id = await profileOf(key);
         const before = await databaseState();
-        for (const rawBody of [
-          '{"__proto__":{"polluted":"yes"}}',
-          '{"metadata":{"__proto__":{"polluted":"yes"}}}',
-          '{"metadata":{"__proto__":"yes"}}',
-          '{"constructor":{"prototype":{"polluted":"yes"}}}',
-          '{"action":{"type":"enroll_end_user","__proto__":{"polluted":"yes"}}}',
-        ]) {
-          assertError(await send(route, id, key, { rawBody }), 400, 'invalid_request_error');
+        // valid JSON whose keys are data: refused as unknown fields (or a metadata value that is not a string), never "not valid JSON"
+        for (const [rawBody, named] of [
+          ['{"__proto__":{"polluted":"yes"}}', /__proto__/],
+          ['{"metadata":{"__proto__":{"polluted":"yes"}}}', route.type === 'user_profile' ? /metadata\.__proto__/ : /metadata/],
+          ['{"constructor":{"prototype":{"polluted":"yes"}}}', /constructor/],
+          ['{"action":{"type":"enroll_end_user","__proto__":{"polluted":"yes"}}}', route.name === 'action URL' ? /action\.__proto__/ : /action/],
+        ] as const) {
+          const response = await send(route, id, key, { rawBody });
+          assertError(response, 400, 'invalid_request_error');
+          assert.match(response.json.error.message, named);
+          assert.doesNotMatch(response.json.error.message, /not valid JSON/);
         }
         assert.equal(({} as Record<string, unknown>).polluted, undefined);
         assert.deepEqual(await databaseState(), before);

@@ -7,8 +7,9 @@ import { describeType, readEnum } from '../../../domain/text.js';
 import { readTimestamp } from '../../../domain/time.js';
 import { invalidRequest } from '../../../errors.js';
 
-/** An object with only the named keys; anything else is a 400 naming it. */
+/** An object with only the named keys; anything else is a 400 naming it. No body at all reads as `{}` (decisions §35). */
 function readObject(field: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (field === '' && value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidRequest(`${field || 'body'}: expected an object, got ${describeType(value)}.`);
   }

@@ -1,9 +1,11 @@
+import type { FastifyRequest } from 'fastify';
 import type { CursorBinding, SortField, SortOrder } from '../../../domain/cursor.js';
 import { ENFORCEMENT_STATUSES, enforcementStatus, type EnforcementStatus } from '../../../domain/enforcement.js';
 import type { Profile } from '../../../domain/profile.js';
 import { readEnum } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
 import type { ListedProfile } from '../../../store/profiles.js';
+import { queryList, queryParam } from '../../query.js';
 import { pageJson, profileJson } from '../../rendered.js';
 import type { PlatformRoute } from '../../route.js';
 
@@ -12,13 +14,6 @@ const MAX_LIMIT = 100;
 /** With a filter, one request examines at most this many profiles and may return a short page (contract-2 §1.6). */
 const FILTER_SCAN_BUDGET = 500;
 
-type Query = Record<string, string | string[] | undefined>;
-
-function single(query: Query, name: string): string | undefined {
-  const value = query[name];
-  if (Array.isArray(value)) throw invalidRequest(`${name}: give this parameter once.`);
-  return value;
-}
 
 function readLimit(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_LIMIT;
@@ -30,11 +25,9 @@ function readLimit(raw: string | undefined): number {
 }
 
 /** `enforcement_status[]=a&enforcement_status[]=b`, repeated `enforcement_status=a`, or `a,b`: all the same. */
-function readStatusFilter(query: Query): EnforcementStatus[] | null {
-  const plain = query['enforcement_status'], bracketed = query['enforcement_status[]'];
-  if (plain === undefined && bracketed === undefined) return null;
-  const raw = [plain ?? [], bracketed ?? []].flat();
-  const values = raw.flatMap((v) => v.split(',')).map((v) => v.trim());
+function readStatusFilter(request: FastifyRequest): EnforcementStatus[] | null {
+  const values = queryList(request, 'enforcement_status');
+  if (values === null) return null;
   return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
 }
 
@@ -43,16 +36,15 @@ export const listUserProfiles: PlatformRoute = {
   method: 'GET',
   url: '/v1/user_profiles',
   async handle({ request, principal, dialect, deps }) {
-    const query = request.query as Query;
-    const limit = readLimit(single(query, 'limit'));
-    const order = readEnum<SortOrder>('order', single(query, 'order') ?? 'desc', ['asc', 'desc']);
-    const orderBy = readEnum<SortField>('order_by', single(query, 'order_by') ?? 'created_at', ['created_at', 'name']);
-    const statuses = readStatusFilter(query);
+    const limit = readLimit(queryParam(request, 'limit'));
+    const order = readEnum<SortOrder>('order', queryParam(request, 'order') ?? 'desc', ['asc', 'desc']);
+    const orderBy = readEnum<SortField>('order_by', queryParam(request, 'order_by') ?? 'created_at', ['created_at', 'name']);
+    const statuses = readStatusFilter(request);
     if (statuses && dialect.beta !== null) {
       throw invalidRequest(`enforcement_status: not accepted under ${dialect.beta}; the filter exists on the GA surface only.`);
     }
     const binding: CursorBinding = { order, orderBy, filter: statuses ? statuses.join(',') : '' };
-    const page = single(query, 'page');
+    const page = queryParam(request, 'page');
     const after = page === undefined ? null : deps.cursors.decode(page, binding);
 
     const now = deps.now();

@@ -1,6 +1,8 @@
+import type { FastifyRequest } from 'fastify';
 import { EVENT_TYPES, type EventType } from '../../../domain/events.js';
 import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
+import { queryParam } from '../../query.js';
 
 /** Field limits of contract-2 §2.4 (the vendor leaves them unknown; these are its recommendations). */
 export const URL_MAX = 2048;
@@ -17,10 +19,11 @@ export interface EndpointFields {
   state?: EndpointState;
 }
 
-/** A JSON object with only the named keys; anything else is a 400 naming it. */
+/** A JSON object with only the named keys; anything else is a 400 naming it. No body at all reads as `{}` (decisions §35). */
 function readObject(value: unknown, keys: readonly string[]): Record<string, unknown> {
+  if (value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidRequest(`The request body must be a JSON object, got ${value === undefined ? 'nothing' : describeType(value)}.`);
+    throw invalidRequest(`The request body must be a JSON object, got ${describeType(value)}.`);
   }
   for (const key of Object.keys(value)) {
     if (!keys.includes(key)) throw invalidRequest(`${key}: unknown field.`);
@@ -85,7 +88,7 @@ export function readCreateBody(value: unknown): Required<Omit<EndpointFields, 's
 
 /** W3 body: every field optional; an empty `enabled_events` leaves the set unchanged (contract-2 §2.4). */
 export function readUpdateBody(value: unknown): EndpointFields {
-  const body = readObject(value === undefined ? {} : value, ['url', 'enabled_events', 'name', 'description', 'state']);
+  const body = readObject(value, ['url', 'enabled_events', 'name', 'description', 'state']);
   const fields: EndpointFields = {};
   if (body.url !== undefined) fields.url = readUrl(body.url);
   if (body.enabled_events !== undefined) {
@@ -100,17 +103,9 @@ export function readUpdateBody(value: unknown): EndpointFields {
 
 /** Operations that take no body (W6, resend): nothing, or an empty object. */
 export function readNoBody(value: unknown): void {
-  if (value === undefined) return;
   readObject(value, []);
 }
 
-type Query = Record<string, string | string[] | undefined>;
-
-function single(query: Query, name: string): string | undefined {
-  const value = query[name];
-  if (Array.isArray(value)) throw invalidRequest(`${name}: give this parameter once.`);
-  return value;
-}
 
 function readInteger(name: string, raw: string, min: number, max: number): number {
   const value = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
@@ -122,19 +117,18 @@ export const DEFAULT_LIMIT = 20;
 export const MAX_LIMIT = 100;
 
 /** W4 query (contract-2 §2.5): `limit` 0–100 (0 and absent mean 20), `after_id` or `before_id`, `order` asc/desc (default desc). */
-export function readPageQuery(value: unknown) {
-  const query = (value ?? {}) as Query;
-  const rawLimit = single(query, 'limit');
+export function readPageQuery(request: FastifyRequest) {
+  const rawLimit = queryParam(request, 'limit');
   const limit = rawLimit === undefined ? DEFAULT_LIMIT : readInteger('limit', rawLimit, 0, MAX_LIMIT) || DEFAULT_LIMIT;
-  const order = readEnum('order', single(query, 'order') ?? 'desc', ['asc', 'desc'] as const);
-  const afterId = single(query, 'after_id') || null;
-  const beforeId = single(query, 'before_id') || null;
+  const order = readEnum('order', queryParam(request, 'order') ?? 'desc', ['asc', 'desc'] as const);
+  const afterId = queryParam(request, 'after_id') || null;
+  const beforeId = queryParam(request, 'before_id') || null;
   if (afterId && beforeId) throw invalidRequest('after_id, before_id: give at most one of them.');
   return { limit, order, afterId, beforeId };
 }
 
 /** Delivery log query: `limit` 1–100, default 20. */
-export function readLogLimit(value: unknown): number {
-  const raw = single((value ?? {}) as Query, 'limit');
+export function readLogLimit(request: FastifyRequest): number {
+  const raw = queryParam(request, 'limit');
   return raw === undefined ? DEFAULT_LIMIT : readInteger('limit', raw, 1, MAX_LIMIT);
 }

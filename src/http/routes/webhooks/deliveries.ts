@@ -13,7 +13,7 @@ export const listDeliveries: WebhookRoute = {
   url: DELIVERIES,
   write: false,
   async handle(call) {
-    const limit = readLogLimit(call.request.query);
+    const limit = readLogLimit(call.request);
     const endpoint = await endpointOf(call);
     const attempts = await call.deps.store.webhooks.attempts(endpoint.organizationId, endpoint.id, limit);
     return { data: attempts.map(renderAttempt) };

@@ -92,7 +92,7 @@ export const listEndpoints: WebhookRoute = {
   url: BASE,
   write: false,
   async handle({ request, principal, deps }) {
-    const query = readPageQuery(request.query);
+    const query = readPageQuery(request);
     const rows = await deps.store.webhooks.page(principal.organizationId, query);
     const data = rows.slice(0, query.limit).map(renderEndpoint);
     return {
