@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { IdentityCheckRepository } from './identity-checks.js';
 import { migrate } from './migrations.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
@@ -17,6 +18,7 @@ export interface Store {
   readonly tenancy: TenancyRepository;
   readonly urlTokens: UrlTokenRepository;
   readonly webhooks: WebhookRepository;
+  readonly identityChecks: IdentityCheckRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -75,6 +77,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     tenancy: new TenancyRepository(sql),
     urlTokens: new UrlTokenRepository(sql),
     webhooks: new WebhookRepository(sql, subscriptions),
+    identityChecks: new IdentityCheckRepository(sql),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: async () => {
       try {
