@@ -148,6 +148,7 @@ describeEachEngine('operator API', (server) => {
         c: { status: 'inactive', requirements: { data_retention: true, human_review: false }, waivers: { data_retention: false, human_review: false } },
       },
       application: null,
+      rejection_reason: null,
     });
     assert.deepEqual((await t.retrieveBeta(id)).trust_grants, { cyber: { status: 'active' } });
     const listed = await t.listed(id);
@@ -588,7 +589,7 @@ describeEachEngine('operator API', (server) => {
     await refusedWithoutChange(t, id, 400, 'invalid_request_error', () => t.op.check(id, actionId, { result: 'passed' }));
     await refusedWithoutChange(t, id, 400, 'invalid_request_error', () => t.op.check(id, actionId, { result: 'failed' }));
     await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
-    for (const body of [{}, { result: 'pass' }, { result: true }, { result: 'passed', note: 'x' }, []]) {
+    for (const body of [{}, { result: 'pass' }, { result: true }, { result: 'passed', reason: 'x' }, { result: 'passed', note: 5 }, { result: 'passed', note: 'x'.repeat(1001) }, []]) {
       await refusedWithoutChange(t, id, 400, 'invalid_request_error', () => t.op.check(id, actionId, body));
     }
     assert.equal((await t.retrieve(id)).enforcement_status, 'pending');
