@@ -89,6 +89,10 @@ describeInBrowser('verification portal in a browser', (server, browser) => {
     await screenshot(page, 'portal-4-identity-check');
 
     await page.getByLabel('Full legal name').fill('Robert Example');
+    await page.getByLabel('Date of birth').fill('1984-08-12');
+    await page.getByLabel('Country that issued your document').selectOption('DE');
+    await page.getByLabel('Document', { exact: true }).selectOption('passport');
+    await page.getByLabel('Document number').fill('C01X00T47');
     await page.getByLabel(/I confirm/).check();
     await Promise.all([page.waitForURL(/done=identity_check/), page.getByRole('button', { name: 'Submit identity check' }).click()]);
     assert.match(await page.locator('main').innerText(), /identity check was submitted/);
