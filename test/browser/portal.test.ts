@@ -102,6 +102,43 @@ describeInBrowser('verification portal in a browser', (server, browser) => {
     assert.deepEqual(problems, []);
   });
 
+  it('keeps tiers in review when applying for more, never offers an active tier, says each problem once, and wears the platform\'s brand', async () => {
+    const p = await setup('Dana Example');
+    // the organization's logo (a 1×1 PNG) and accent colour, set through the operator API
+    const logo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==', 'base64');
+    const branded = await call(server(), 'POST', '/v1/operator/organization/branding', {
+      key: p.operatorKey, body: { accent_color: '#1a5fb4', logo_png_base64: logo.toString('base64') },
+    });
+    assert.equal(branded.status, 200, branded.text);
+    const granted = await call(server(), 'POST', `/v1/operator/user_profiles/${p.id}/programs/cyber`, { key: p.operatorKey, body: { status: 'active', tiers: { b: { status: 'active' } } } });
+    assert.equal(granted.status, 200, granted.text);
+    const { page, problems } = await newPage();
+    await page.goto(await p.actionUrl());
+    assert.equal(await page.locator('header .brand img').evaluate((img: any) => img.naturalWidth), 1, 'the logo loads under the CSP');
+    const accent = await page.getByRole('button', { name: /Cyber Verification Program|Add to my application/ }).evaluate((b: any) => (globalThis as any).getComputedStyle(b).backgroundColor);
+    assert.equal(accent, 'rgb(26, 95, 180)', 'the accent colour is applied');
+    assert.equal(await page.locator('input[name="tier"][value="b"]').count(), 0, 'the active tier is not offered');
+
+    // an empty submit: one message, once
+    await page.getByRole('button', { name: 'Apply for the Cyber Verification Program' }).click();
+    assert.equal(await page.getByText('Choose at least one tier.').count(), 1);
+    await screenshot(page, 'portal-7-one-message');
+
+    await page.getByLabel(/Specialized Access/).check();
+    await Promise.all([page.waitForURL(/done=cyber/), page.getByRole('button', { name: 'Apply for the Cyber Verification Program' }).click()]);
+    // tier A is in review: shown as such, not offered; apply for C too, and A stays in review
+    assert.equal(await page.locator('input[name="tier"][value="a"]').count(), 0);
+    assert.match(await page.locator('#cyber').innerText(), /Specialized Access \(tier A\): in review/);
+    await page.getByLabel(/Defense Access/).check();
+    await Promise.all([page.waitForURL(/done=cyber/), page.getByRole('button', { name: 'Add to my application' }).click()]);
+    assert.match(await page.locator('#cyber').innerText(), /Specialized Access \(tier A\): in review[\s\S]*Defense Access \(tier C\): in review/);
+    assert.match(await page.locator('#cyber').innerText(), /nothing more to apply for/);
+    await screenshot(page, 'portal-8-tiers-in-review');
+    const view = await call(server(), 'GET', `/v1/operator/user_profiles/${p.id}`, { key: p.operatorKey });
+    assert.deepEqual(view.json.cyber.application.tiers, ['a', 'c']);
+    assert.deepEqual(problems, []);
+  });
+
   it('an expired link shows a clear error page', async () => {
     const p = await setup('Carol Example');
     const url = await p.actionUrl();
