@@ -219,10 +219,16 @@ describeEachEngine('operator API: search, branding, key names, reviews', (server
     assert.equal('rejection_reason' in rejected.profile.programs.cyber, false, 'never on the wire');
 
     const action = ok(await t.post(`/user_profiles/${id}/enforcement_actions`, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true })).opened_action_id;
+    // history is newest first by time: a second between steps keeps their order plain
+    const tick = () => server().clock.advance(1000);
+    tick();
     await t.standing.submitIdentityCheck(t.org, id, { type: 'end_customer', id: 'action_url' }, server().sealedEvidence());
+    tick();
     const note = 'n'.repeat(1000);
     ok(await t.post(`/user_profiles/${id}/enforcement_actions/${action}/identity_check`, { result: 'failed', note }));
+    tick();
     await t.standing.submitIdentityCheck(t.org, id, { type: 'end_customer', id: 'action_url' }, server().sealedEvidence());
+    tick();
     ok(await t.post(`/user_profiles/${id}/enforcement_actions/${action}/identity_check`, { result: 'passed', note: '  Document matches.  ' }));
     const history = ok(await t.get(`/user_profiles/${id}/history`)).data;
     const events = history.map((r: any) => [r.event, r.detail, r.actor.id]);
