@@ -28,7 +28,7 @@ export interface MintedKey {
  */
 export async function mintKey(
   store: Store,
-  options: { organization: string; workspace?: string; role: KeyRole },
+  options: { organization: string; workspace?: string; role: KeyRole; name?: string | null },
   now = Date.now(),
 ): Promise<MintedKey> {
   const { organization } = await store.tenancy.ensureOrganization(options.organization, now);
@@ -42,6 +42,7 @@ export async function mintKey(
     workspaceId: options.workspace ? workspace.id : null,
     role: options.role,
     hint: secret.slice(-4),
+    name: options.name ?? null,
     createdAt: now,
     revokedAt: null,
   };

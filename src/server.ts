@@ -18,6 +18,7 @@ import { registerWebhookRoutes } from './http/webhook-admission.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { acceptForms } from './pages/forms.js';
 import { registerAssets } from './pages/layout.js';
+import { registerBrandingAssets } from './pages/branding.js';
 import { registerPortal } from './portal/index.js';
 import { registerConsole } from './console/index.js';
 import { Standing } from './standing.js';
@@ -119,6 +120,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   await app.register(async (pages) => {
     acceptForms(pages);
     registerAssets(pages);
+    registerBrandingAssets(pages, store);
     registerPortal(pages, deps);
     registerConsole(pages, deps);
   });

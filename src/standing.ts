@@ -8,6 +8,7 @@ import {
   type CyberDecision, type CyberTier, type EfsDecision, type EfsFeature,
 } from './domain/programs.js';
 import { withStanding, type Profile } from './domain/profile.js';
+import type { Alongside } from './store/profiles.js';
 import { invalidRequest, notFound, profileNotFound } from './errors.js';
 import { newId } from './ids.js';
 import type { Store } from './store/index.js';
@@ -21,9 +22,17 @@ export class Standing {
   constructor(private readonly store: Store, private readonly now: () => number) {}
 
   /** Runs one read-modify-write of a live profile; `change` may throw an ApiError to abort with nothing written. */
-  private async change(organizationId: string, profileId: string, actor: Actor, change: (p: Profile, now: number) => Profile) {
+  private async change(
+    organizationId: string,
+    profileId: string,
+    actor: Actor,
+    change: (p: Profile, now: number) => Profile,
+    alongside?: (current: Profile, next: Profile, now: number) => Alongside,
+  ) {
     const now = this.now();
-    const profile = await this.store.profiles.update(organizationId, profileId, actor, (current) => change(current, now));
+    const profile = await this.store.profiles.update(
+      organizationId, profileId, actor, (current) => change(current, now), alongside && ((current, next) => alongside(current, next, now)),
+    );
     if (!profile) throw profileNotFound(profileId);
     return profile;
   }
@@ -63,13 +72,33 @@ export class Standing {
     });
   }
 
-  reviewIdentityCheck(organizationId: string, profileId: string, actor: Actor, actionId: string, passed: boolean): Promise<Profile> {
-    return this.change(organizationId, profileId, actor, (p, now) => {
-      if (!p.actions.some((a) => a.id === actionId)) throw notFound(`No enforcement action ${JSON.stringify(actionId)} on this profile.`);
-      const actions = reviewIdentityCheck(p.actions, actionId, passed);
-      if (!actions) throw invalidRequest(`Enforcement action ${JSON.stringify(actionId)} has no identity check in review.`);
-      return withStanding(p, { actions }, now);
-    });
+  /**
+   * The reviewer's decision on the identity check in review on one restriction, with an optional note:
+   * history records it (`identity_check.passed` before the resolution, or `identity_check.failed`, each
+   * with the note) and the check's evidence is marked decided, in the same transaction.
+   */
+  reviewIdentityCheck(
+    organizationId: string, profileId: string, actor: Actor, actionId: string, passed: boolean, note: string | null = null,
+  ): Promise<Profile> {
+    return this.change(
+      organizationId, profileId, actor,
+      (p, now) => {
+        if (!p.actions.some((a) => a.id === actionId)) throw notFound(`No enforcement action ${JSON.stringify(actionId)} on this profile.`);
+        const actions = reviewIdentityCheck(p.actions, actionId, passed);
+        if (!actions) throw invalidRequest(`Enforcement action ${JSON.stringify(actionId)} has no identity check in review.`);
+        return withStanding(p, { actions }, now);
+      },
+      (_current, _next, now) => ({
+        statements: this.store.identityChecks.decisionStatements(organizationId, profileId, actionId, passed ? 'passed' : 'failed', now),
+        history: (derived) =>
+          derived.flatMap((entry) => {
+            const about = (entry.detail as { id?: string }).id === actionId;
+            if (passed && about && entry.event === 'enforcement.resolved') return [{ event: 'identity_check.passed', detail: { id: actionId, note } }, entry];
+            if (!passed && about && entry.event === 'identity_check.failed') return [{ ...entry, detail: { ...entry.detail, note } }];
+            return [entry];
+          }),
+      }),
+    );
   }
 
   // ------------------------------------------------------------------ the end customer, through a link
@@ -82,7 +111,19 @@ export class Standing {
     return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { efs: applyForEfs(p.efs, features, now) }, now));
   }
 
-  submitIdentityCheck(organizationId: string, profileId: string, actor: Actor): Promise<Profile> {
-    return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { actions: submitIdentityCheck(p.actions, now) }, now));
+  /**
+   * The end customer submits the identity check with its evidence, sealed by the caller (the portal, with
+   * the master key): every restriction the check can clear goes to review, and the evidence is kept with
+   * each of them, in the same transaction.
+   */
+  submitIdentityCheck(organizationId: string, profileId: string, actor: Actor, sealedEvidence: string): Promise<Profile> {
+    return this.change(
+      organizationId, profileId, actor,
+      (p, now) => withStanding(p, { actions: submitIdentityCheck(p.actions, now) }, now),
+      (current, next, now) => {
+        const submitted = next.actions.filter((a) => a.checkSubmitted && !current.actions.find((c) => c.id === a.id)?.checkSubmitted);
+        return { statements: this.store.identityChecks.submissionStatements(organizationId, profileId, submitted.map((a) => a.id), sealedEvidence, now) };
+      },
+    );
   }
 }

@@ -19,12 +19,21 @@ export const cyberField = {
 };
 export const efsField = (feature: string) => `feature_${feature}`;
 
-/** The cyber form states every tier in full: what is unticked is set inactive / not required / not waived. */
+/** A decision form says `approve` or `reject`; a rejection must say why (the end customer reads it). */
+function decisionOf(fields: FormFields): 'approve' | 'reject' {
+  const decision = formValue(fields, 'decision');
+  if (decision !== 'approve' && decision !== 'reject') throw invalidRequest('decision: must be "approve" or "reject".');
+  if (decision === 'reject' && !formValue(fields, 'reason')) throw invalidRequest('reason: choose the reason the end customer will read.');
+  return decision;
+}
+
+/** Approving states every tier in full (what is unticked is set inactive / not required / not waived); rejecting gives a reason. */
 export function cyberDecisionFromForm(fields: FormFields) {
+  if (decisionOf(fields) === 'reject') return readCyberDecision({ status: 'rejected', reason: formValue(fields, 'reason') });
   const flags = (name: (requirement: string) => string) =>
     Object.fromEntries(REQUIREMENTS.map((requirement) => [requirement, checked(fields, name(requirement))]));
   return readCyberDecision({
-    status: formValue(fields, 'status'),
+    status: 'active',
     tiers: Object.fromEntries(
       CYBER_TIERS.map((tier) => [
         tier,
@@ -40,10 +49,10 @@ export function cyberDecisionFromForm(fields: FormFields) {
 }
 
 export function efsDecisionFromForm(fields: FormFields) {
-  return readEfsDecision({
-    status: formValue(fields, 'status'),
-    features: Object.fromEntries(EFS_FEATURES.map((feature) => [feature, activeIf(checked(fields, efsField(feature)))])),
-  });
+  if (decisionOf(fields) === 'reject') return readEfsDecision({ status: 'rejected', reason: formValue(fields, 'reason') });
+  const features = EFS_FEATURES.filter((feature) => checked(fields, efsField(feature)));
+  if (features.length === 0) throw invalidRequest('features: tick at least one feature to approve, or reject the application.');
+  return readEfsDecision({ status: 'active', features: Object.fromEntries(EFS_FEATURES.map((f) => [f, activeIf(features.includes(f))])) });
 }
 
 /** `<input type="datetime-local">` sends `YYYY-MM-DDTHH:MM` (seconds optional); the console means UTC. */
@@ -62,4 +71,5 @@ export function actionFromForm(fields: FormFields) {
   });
 }
 
-export const checkResultFromForm = (fields: FormFields) => readCheckResult({ result: formValue(fields, 'result') });
+export const checkResultFromForm = (fields: FormFields) =>
+  readCheckResult({ result: formValue(fields, 'result'), note: formValue(fields, 'note') ?? null });

@@ -1,17 +1,29 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
 import { ApiError, authenticationFailed, invalidRequest, notFound, RateLimitError } from '../errors.js';
-import { queryParam } from '../http/query.js';
+import { queryParam, type Query } from '../http/query.js';
 import type { Deps } from '../http/route.js';
 import { isWellFormedId } from '../ids.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
-import { CONTENT_SECURITY_POLICY, sendPage } from '../pages/layout.js';
+import { sendPage } from '../pages/layout.js';
+import { securityHeaders } from '../pages/kit.js';
+import { html } from '../pages/html.js';
+import { uploadedFiles } from '../pages/forms.js';
+import { openEvidence } from '../domain/identity.js';
+import { ACTION_REASON_WORDS } from '../domain/enforcement.js';
+import { readProfileSearch, searchParams, searchProfiles } from '../http/routes/operator/search.js';
+import { readBrandingChange, readKeyName } from '../http/routes/operator/settings.js';
+import { readAccentColor, readLogo } from '../pages/branding.js';
 import { actionFromForm, checkResultFromForm, cyberDecisionFromForm, efsDecisionFromForm } from './decisions.js';
+import { actionWords, actorKeyIds } from './history.js';
 import {
   newSession, newSignInNonce, openSession, openSignInNonce, readCookie, sealSession, sealSignInNonce, sessionBinding,
   sessionCookie, setCookie, signInBinding, signInCookie, SESSION_TTL_MS, SIGN_IN_TTL_MS, type Session,
 } from './session.js';
-import { consoleHeader, messageBody, profileBody, profilesBody, queueBody, signInBody, type Viewer } from './views.js';
+import {
+  confirmBody, consoleHeader, messageBody, profileBody, profilesBody, profileUrl, queueBody, settingsBody, signInBody,
+  type CheckInReview, type Viewer,
+} from './views.js';
 import { registerWebhookPages } from './webhooks.js';
 
 /** A signed-in request: the session, who acts, and what its pages show of the viewer. */
@@ -22,23 +34,36 @@ interface Operator {
   viewer: Viewer;
 }
 
-const PAGE_SIZE = 25;
-const MAX_PAGE_SIZE = 100;
 const SIGN_IN = '/console/sign-in';
-const profileUrl = (id: string) => `/console/profiles/${encodeURIComponent(id)}`;
+/** History the profile page reads (newest first): enough for any profile's story, resolved actions included. */
+const HISTORY_SHOWN = 500;
 
 /** What a successful action confirms on the page it redirects to (a fixed list: nothing from the request is echoed). */
 const SAVED: Record<string, { message: string; anchor: string }> = {
-  cyber: { message: 'Cyber decision saved.', anchor: 'cyber' },
-  efs: { message: 'EFS decision saved.', anchor: 'efs' },
+  cyber: { message: 'Cyber decision saved: approved.', anchor: 'cyber' },
+  cyber_rejected: { message: 'Cyber decision saved: rejected. The end customer sees the reason in the portal.', anchor: 'cyber' },
+  efs: { message: 'EFS decision saved: approved.', anchor: 'efs' },
+  efs_rejected: { message: 'EFS decision saved: rejected. The end customer sees the reason in the portal.', anchor: 'efs' },
   opened: { message: 'Enforcement action opened.', anchor: 'enforcement' },
   resolved: { message: 'Enforcement action resolved.', anchor: 'enforcement' },
   passed: { message: 'Identity check passed: the restriction is resolved.', anchor: 'enforcement' },
   failed: { message: 'Identity check failed: the end customer may try again.', anchor: 'enforcement' },
 };
 
+/** What a settings form confirms. */
+const SETTINGS_SAVED: Record<string, string> = {
+  accent: 'Accent colour saved.',
+  logo: 'Logo saved.',
+  'key-name': 'Key name saved.',
+};
+
+/** An action that asks first: the question, the button that confirms, and the fields to post again. */
+interface Confirmation {
+  confirm: { title: string; question: ReturnType<typeof html>; button: string; fields: Record<string, string> };
+}
+
 const isForm = (request: FastifyRequest) =>
-  (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() === 'application/x-www-form-urlencoded';
+  ['application/x-www-form-urlencoded', 'multipart/form-data'].includes((request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase());
 
 /** A posted form's fields; anything that is not a urlencoded form has none (and so no CSRF token). */
 const formOf = (request: FastifyRequest): FormFields =>
@@ -66,12 +91,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   const cookies = () => ({ session: sessionCookie(deps.config.publicUrl), signIn: signInCookie(deps.config.publicUrl) });
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply
-      .header('content-security-policy', CONTENT_SECURITY_POLICY)
-      .header('x-frame-options', 'DENY')
-      .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'no-referrer')
-      .header('cache-control', 'no-store');
+    securityHeaders(reply);
     return payload;
   });
 
@@ -137,8 +157,21 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   async function renderProfile(reply: FastifyReply, op: Operator, id: string, status: number, messages: { error?: string; saved?: string } = {}) {
     const profile = isWellFormedId('uprof', id) ? await deps.store.profiles.find(op.organizationId, id) : null;
     if (!profile) throw notFound(`No user profile ${JSON.stringify(id)} in your organization.`);
-    const history = await deps.store.profiles.history(op.organizationId, id);
-    return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody(profile, history, deps.now(), op.viewer, messages));
+    const history = await deps.store.profiles.history(op.organizationId, id, HISTORY_SHOWN);
+    const labels = await deps.store.tenancy.keyLabels(op.organizationId, actorKeyIds(history));
+    const now = deps.now();
+    const stored = await deps.store.identityChecks.inReview(op.organizationId, id);
+    const checks: CheckInReview[] = profile.actions.filter((a) => a.checkSubmitted).map((action) => {
+      const check = stored.find((c) => c.actionId === action.id);
+      let evidence = null;
+      try {
+        evidence = check ? openEvidence(deps.secrets, check.sealedEvidence) : null;
+      } catch {
+        evidence = null; // sealed under another master key: said so on the page
+      }
+      return { action, submittedAt: check?.submittedAt ?? null, evidence };
+    });
+    return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody({ profile, history, labels, checks, now, viewer: op.viewer, messages }));
   }
 
   /**
@@ -146,7 +179,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
    * Success redirects back to the profile (post/redirect/get); a refusal re-renders the profile with
    * the reason and its status, having changed nothing.
    */
-  function action(url: string, run: (op: Operator, id: string, fields: FormFields, params: Record<string, string>) => Promise<keyof typeof SAVED>) {
+  function action(url: string, run: (op: Operator, id: string, fields: FormFields, params: Record<string, string>) => Promise<keyof typeof SAVED | Confirmation>) {
     app.post(url, async (request, reply) => {
       const op = await signedIn(request);
       if (!op) return toSignIn(request, reply);
@@ -155,12 +188,16 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       const fields = formOf(request);
       if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(fields, 'csrf'))) return forbidden(reply, profileUrl(id));
       if (!isWellFormedId('uprof', id)) throw notFound(`No user profile ${JSON.stringify(id)} in your organization.`);
-      let saved: keyof typeof SAVED;
+      let saved: keyof typeof SAVED | Confirmation;
       try {
         saved = await run(op, id, fields, params);
       } catch (error) {
         if (error instanceof ApiError && error.status < 500) return renderProfile(reply, op, id, error.status, { error: `Not saved: ${error.message}` });
         throw error;
+      }
+      if (typeof saved !== 'string') {
+        const { title, question, button, fields: again } = saved.confirm;
+        return send(reply, op, 200, title, confirmBody({ question, button, fields: again, action: request.url, back: profileUrl(id), viewer: op.viewer }));
       }
       return reply.redirect(`${profileUrl(id)}?saved=${saved}#${SAVED[saved].anchor}`, 303);
     });
@@ -212,30 +249,22 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   // ------------------------------------------------------------------ pages
 
-  page('/', async (op, _request, reply) =>
-    send(reply, op, 200, 'Review queue', queueBody(await deps.store.profiles.awaitingReview(op.organizationId))),
-  );
+  page('/', async (op, _request, reply) => {
+    const queue = await deps.store.profiles.awaitingReview(op.organizationId);
+    // an empty queue says whether the organization has any profile at all (a key of the wrong organization)
+    const hasProfiles = queue.length > 0 || (await deps.store.profiles.search(op.organizationId, { namePrefix: null, referenceId: null, after: null, limit: 0 })).length > 0;
+    return send(reply, op, 200, 'Review queue', queueBody(queue, deps.now(), op.viewer, hasProfiles));
+  });
 
+  /** The profile search: the operator API's parameters (src/http/routes/operator/search.ts), from a GET form. */
   page('/profiles', async (op, request, reply) => {
+    const { id: _id, ...rest } = request.query as Query;
     const goTo = queryParam(request, 'id');
     if (goTo !== undefined) return reply.redirect(profileUrl(goTo.trim()), 303);
-    const limitText = queryParam(request, 'limit');
-    const limit = limitText === undefined ? PAGE_SIZE : Number(limitText);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) throw invalidRequest(`limit: must be a whole number from 1 to ${MAX_PAGE_SIZE}.`);
-    const binding = { order: 'desc', orderBy: 'created_at', filter: 'console' } as const;
-    const cursor = queryParam(request, 'after');
-    const after = cursor === undefined ? null : deps.cursors.decode(cursor, binding);
-    const rows = await deps.store.profiles.list(op.organizationId, { order: 'desc', orderBy: 'created_at', after, limit });
-    const shown = rows.slice(0, limit);
-    const last = shown.at(-1);
-    const next =
-      rows.length > limit && last
-        ? `/console/profiles?${new URLSearchParams({
-            after: deps.cursors.encode(binding, last.position),
-            ...(limitText === undefined ? {} : { limit: String(limit) }),
-          })}`
-        : null;
-    return send(reply, op, 200, 'Profiles', profilesBody(shown.map((row) => row.profile), deps.now(), next));
+    const search = readProfileSearch(rest);
+    const { profiles, nextPage } = await searchProfiles(deps, op.organizationId, search);
+    const next = nextPage ? `/console/profiles?${searchParams(search, nextPage)}` : null;
+    return send(reply, op, 200, 'Profiles', profilesBody(search, profiles, deps.now(), next));
   });
 
   page('/profiles/:id', async (op, request, reply) => {
@@ -246,29 +275,109 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   // ------------------------------------------------------------------ decisions (same service as the operator API)
 
   action('/profiles/:id/cyber', async (op, id, fields) => {
-    await deps.standing.decideCyber(op.organizationId, id, op.actor, cyberDecisionFromForm(fields));
-    return 'cyber';
+    const decision = cyberDecisionFromForm(fields);
+    await deps.standing.decideCyber(op.organizationId, id, op.actor, decision);
+    return decision.status === 'rejected' ? 'cyber_rejected' : 'cyber';
   });
 
   action('/profiles/:id/efs', async (op, id, fields) => {
-    await deps.standing.decideEfs(op.organizationId, id, op.actor, efsDecisionFromForm(fields));
-    return 'efs';
+    const decision = efsDecisionFromForm(fields);
+    await deps.standing.decideEfs(op.organizationId, id, op.actor, decision);
+    return decision.status === 'rejected' ? 'efs_rejected' : 'efs';
   });
 
+  /** Opening a ban asks first: it stops all service and only an operator can lift it. */
   action('/profiles/:id/actions', async (op, id, fields) => {
-    await deps.standing.openAction(op.organizationId, id, op.actor, actionFromForm(fields));
+    const input = actionFromForm(fields);
+    if (input.type === 'ban' && formValue(fields, 'confirm') !== 'yes') {
+      const again = Object.fromEntries(['type', 'reason', 'expires_at', 'clearable'].flatMap((name) => {
+        const value = formValue(fields, name);
+        return value === undefined ? [] : [[name, value]];
+      }));
+      return { confirm: {
+        title: 'Ban this profile?',
+        question: html`A ban (${ACTION_REASON_WORDS[input.reason]}) stops serving this profile until an operator resolves it; the end customer cannot clear it.`,
+        button: 'Yes, ban the profile', fields: again,
+      } };
+    }
+    await deps.standing.openAction(op.organizationId, id, op.actor, input);
     return 'opened';
   });
 
-  action('/profiles/:id/actions/:actionId/resolve', async (op, id, _fields, params) => {
-    await deps.standing.resolveAction(op.organizationId, id, op.actor, actionIdOf(params));
+  /** Resolving asks first: it ends the action for good (the platform sees it resolved). */
+  action('/profiles/:id/actions/:actionId/resolve', async (op, id, fields, params) => {
+    const actionId = actionIdOf(params);
+    if (formValue(fields, 'confirm') !== 'yes') {
+      const profile = await deps.store.profiles.find(op.organizationId, id);
+      const target = profile?.actions.find((a) => a.id === actionId);
+      if (!target) throw notFound(`No open enforcement action ${JSON.stringify(actionId)} on this profile.`);
+      return { confirm: {
+        title: `Resolve this ${target.type}?`,
+        question: html`The ${actionWords(target.type, target.reason)} <code>${target.id}</code> on ${profile!.name ?? 'this profile'} ends now, and the platform sees it resolved.`,
+        button: `Yes, resolve the ${target.type}`, fields: {},
+      } };
+    }
+    await deps.standing.resolveAction(op.organizationId, id, op.actor, actionId);
     return 'resolved';
   });
 
   action('/profiles/:id/actions/:actionId/identity-check', async (op, id, fields, params) => {
-    const passed = checkResultFromForm(fields);
-    await deps.standing.reviewIdentityCheck(op.organizationId, id, op.actor, actionIdOf(params), passed);
+    const { passed, note } = checkResultFromForm(fields);
+    await deps.standing.reviewIdentityCheck(op.organizationId, id, op.actor, actionIdOf(params), passed, note);
     return passed ? 'passed' : 'failed';
+  });
+
+  // ------------------------------------------------------------------ settings: the organization's branding, the key's name
+
+  async function renderSettings(reply: FastifyReply, op: Operator, status: number, messages: { error?: string; saved?: string } = {}) {
+    const branding = await deps.store.tenancy.branding(op.organizationId);
+    const key = (await deps.store.tenancy.keyLabels(op.organizationId, [op.viewer.keyId])).get(op.viewer.keyId) ?? null;
+    return send(reply, op, status, 'Settings', settingsBody(op.organizationId, branding, key, op.viewer, messages));
+  }
+
+  page('/settings', async (op, request, reply) => {
+    const saved = queryParam(request, 'saved');
+    return renderSettings(reply, op, 200, { saved: saved && Object.hasOwn(SETTINGS_SAVED, saved) ? SETTINGS_SAVED[saved] : undefined });
+  });
+
+  /** A settings form: session, CSRF, then `run`; a refusal re-renders the settings with the reason, having changed nothing. */
+  function settingsForm(name: string, run: (op: Operator, fields: FormFields) => Promise<void>) {
+    app.post(`/settings/${name}`, async (request, reply) => {
+      const op = await signedIn(request);
+      if (!op) return toSignIn(request, reply);
+      const fields = formOf(request);
+      if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(fields, 'csrf'))) return forbidden(reply, '/console/settings');
+      try {
+        await run(op, fields);
+      } catch (error) {
+        if (error instanceof ApiError && error.status < 500) return renderSettings(reply, op, error.status, { error: `Not saved: ${error.message}` });
+        throw error;
+      }
+      return reply.redirect(`/console/settings?saved=${name}`, 303);
+    });
+  }
+
+  settingsForm('accent', async (op, fields) => {
+    const reset = formValue(fields, 'reset') === 'yes';
+    const color = formValue(fields, 'accent_color') ?? '';
+    if (!reset && 'problem' in readAccentColor(color)) throw invalidRequest((readAccentColor(color) as { problem: string }).problem);
+    await deps.store.tenancy.setBranding(op.organizationId, readBrandingChange({ accent_color: reset ? null : color }));
+  });
+
+  settingsForm('logo', async (op, fields) => {
+    if (formValue(fields, 'remove') === 'yes') {
+      await deps.store.tenancy.setBranding(op.organizationId, { logo: null });
+      return;
+    }
+    const file = uploadedFiles(fields).get('logo');
+    if (!file || file.bytes.length === 0) throw invalidRequest('logo: choose a PNG file to upload.');
+    const logo = readLogo(file.bytes);
+    if ('problem' in logo) throw invalidRequest(logo.problem);
+    await deps.store.tenancy.setBranding(op.organizationId, { logo });
+  });
+
+  settingsForm('key-name', async (op, fields) => {
+    await deps.store.tenancy.setKeyName(op.organizationId, op.viewer.keyId, readKeyName({ name: formValue(fields, 'name') ?? '' }));
   });
 
   // ------------------------------------------------------------------ webhooks: endpoints, delivery log, re-send

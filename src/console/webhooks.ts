@@ -1,11 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { formatTimestamp } from '../domain/time.js';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
 import { queryParam } from '../http/query.js';
 import type { Deps } from '../http/route.js';
 import { ENDPOINT_CAP } from '../http/routes/webhooks/endpoints.js';
 import { isWellFormedId } from '../ids.js';
 import { html, type SafeHtml } from '../pages/html.js';
+import { badge as toneBadge, cell, csrfField, errorNotice, savedNotice, when, type Tone } from '../pages/kit.js';
 import type { DeliveryAttempt, WebhookEndpoint } from '../store/webhooks.js';
 import type { Viewer } from './views.js';
 
@@ -36,12 +36,8 @@ const EVENT_ID = /^whe_[0-9a-f]{32}$/;
 const endpointUrl = (id: string) => `/console/webhooks/${encodeURIComponent(id)}`;
 const RESENT = 'Event queued for re-delivery, under its original webhook-id.';
 
-const when = (ms: number) => html`<time>${formatTimestamp(ms)}</time>`;
-const csrfInput = (viewer: Viewer) => html`<input type="hidden" name="csrf" value="${viewer.csrf}">`;
-const notice = (error: string | undefined) => (error ? html`<p class="error" role="alert">${error}</p>` : '');
-/** the stylesheet's status colours: green for good, amber for waiting, red for trouble, grey for over */
-const TONE: Record<string, string> = { enabled: 'active', disabled: 'rejected', delivered: 'active', pending: 'pending', failed: 'rejected', dropped: 'inactive' };
-const badge = (state: string) => html`<span class="status ${TONE[state] ?? 'none'}">${state}</span>`;
+const TONE: Record<string, Tone> = { enabled: 'good', disabled: 'bad', delivered: 'good', pending: 'waiting', failed: 'bad', dropped: 'none' };
+const badge = (state: string) => toneBadge(TONE[state] ?? 'none', state);
 const eventList = (events: readonly string[]) => html`<ul class="plain">${events.map((e) => html`<li><code>${e}</code></li>`)}</ul>`;
 const nameOf = (e: WebhookEndpoint) => e.name || 'Unnamed endpoint';
 
@@ -50,47 +46,50 @@ function endpointsBody(endpoints: WebhookEndpoint[]): SafeHtml {
 (<code>/v1/organizations/webhooks</code>, beta <code>webhooks-2026-10-07</code>); here you can follow their deliveries and re-send events.</p>
 ${endpoints.length === 0
     ? html`<p class="notice">No webhook endpoints.</p>`
-    : html`<table class="webhooks"><thead><tr><th>Endpoint</th><th>URL</th><th>State</th><th>Disabled reason</th><th>Events</th></tr></thead><tbody>
+    : html`<table class="webhooks stack"><thead><tr><th scope="col">Endpoint</th><th scope="col">URL</th><th scope="col">State</th><th scope="col">Disabled reason</th><th scope="col">Events</th></tr></thead><tbody>
 ${endpoints.map(
-  (e) => html`<tr id="endpoint-${e.id}"><td><a href="${endpointUrl(e.id)}">${nameOf(e)}</a><br><code>${e.id}</code></td>
-<td><code class="detail">${e.url}</code></td><td>${badge(e.state)}</td><td>${e.disabledReason || html`<span class="muted">—</span>`}</td>
-<td>${eventList(e.enabledEvents)}</td></tr>`,
+  (e) => html`<tr id="endpoint-${e.id}">${cell('Endpoint', html`<a href="${endpointUrl(e.id)}">${nameOf(e)}</a><br><code>${e.id}</code>`)}
+${cell('URL', html`<code class="detail">${e.url}</code>`)}${cell('State', badge(e.state))}${cell('Disabled reason', e.disabledReason || html`<span class="muted">—</span>`)}
+${cell('Events', eventList(e.enabledEvents))}</tr>`,
 )}
 </tbody></table>`}`;
 }
 
-function attemptRow(a: DeliveryAttempt, endpoint: WebhookEndpoint, viewer: Viewer, resendable: boolean): SafeHtml {
+function attemptRow(a: DeliveryAttempt, endpoint: WebhookEndpoint, viewer: Viewer, resendable: boolean, now: number): SafeHtml {
   const form = resendable
-    ? html`<form method="post" action="${endpointUrl(endpoint.id)}/events/${a.eventId}/resend" class="inline">${csrfInput(viewer)}<button type="submit" class="secondary">Re-send</button></form>`
+    ? html`<form method="post" action="${endpointUrl(endpoint.id)}/events/${a.eventId}/resend" class="inline">${csrfField(viewer.csrf)}<button type="submit" class="secondary">Re-send</button></form>`
     : '';
-  return html`<tr id="attempt-${a.eventId}-${a.attempt}"><td>${when(a.at)}</td><td><code>${a.eventType}</code><br><code>${a.eventId}</code></td>
-<td>${a.attempt}</td><td>${a.status ?? html`<span class="muted">no answer</span>`}</td><td>${a.latencyMs} ms</td>
-<td>${a.error ?? html`<span class="muted">—</span>`}</td><td>${badge(a.deliveryState)}</td><td class="controls">${form}</td></tr>`;
+  return html`<tr id="attempt-${a.eventId}-${a.attempt}">${cell('Time', when(a.at, now))}${cell('Event', html`<code>${a.eventType}</code><br><code>${a.eventId}</code>`)}
+${cell('Attempt', a.attempt)}${cell('HTTP status', a.status ?? html`<span class="muted">no answer</span>`)}${cell('Latency', `${a.latencyMs} ms`)}
+${cell('Error', a.error ?? html`<span class="muted">—</span>`)}${cell('Delivery', badge(a.deliveryState))}${cell('', form)}</tr>`;
 }
 
-function endpointBody(endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], viewer: Viewer, messages: { error?: string; saved?: string }): SafeHtml {
+function endpointBody(endpoint: WebhookEndpoint, attempts: DeliveryAttempt[], viewer: Viewer, now: number, messages: { error?: string; saved?: string }): SafeHtml {
   // one form per event, on its newest attempt (the log is newest first)
   const seen = new Set<string>();
   const rows = attempts.map((a) => {
     const first = !seen.has(a.eventId);
     seen.add(a.eventId);
-    return attemptRow(a, endpoint, viewer, first && endpoint.state === 'enabled');
+    return attemptRow(a, endpoint, viewer, first && endpoint.state === 'enabled', now);
   });
-  return html`${notice(messages.error)}${messages.saved ? html`<p class="notice" role="status">${messages.saved}</p>` : ''}
-<p class="muted"><code>${endpoint.id}</code> · created ${when(endpoint.createdAt)} · updated ${when(endpoint.updatedAt)} · <a href="/console/webhooks">All endpoints</a></p>
-<table class="endpoint"><tbody>
-<tr><th scope="row">URL</th><td><code class="detail">${endpoint.url}</code></td></tr>
-<tr><th scope="row">State</th><td>${badge(endpoint.state)}</td></tr>
-<tr><th scope="row">Disabled reason</th><td>${endpoint.disabledReason || html`<span class="muted">—</span>`}</td></tr>
-<tr><th scope="row">Events</th><td>${eventList(endpoint.enabledEvents)}</td></tr>
-${endpoint.description ? html`<tr><th scope="row">Description</th><td>${endpoint.description}</td></tr>` : ''}
-</tbody></table>
+  return html`${errorNotice(messages.error)}${savedNotice(messages.saved)}
+<p><a href="/console/webhooks">All endpoints</a></p>
+<dl class="facts card">
+<dt>Endpoint id</dt><dd><code>${endpoint.id}</code></dd>
+<dt>URL</dt><dd><code class="detail">${endpoint.url}</code></dd>
+<dt>State</dt><dd>${badge(endpoint.state)}</dd>
+<dt>Disabled reason</dt><dd>${endpoint.disabledReason || html`<span class="muted">—</span>`}</dd>
+<dt>Events</dt><dd>${eventList(endpoint.enabledEvents)}</dd>
+${endpoint.description ? html`<dt>Description</dt><dd>${endpoint.description}</dd>` : ''}
+<dt>Created</dt><dd>${when(endpoint.createdAt, now)}</dd>
+<dt>Updated</dt><dd>${when(endpoint.updatedAt, now)}</dd>
+</dl>
 <section id="log"><h2>Delivery log</h2>
 ${endpoint.state === 'disabled' ? html`<p class="muted">This endpoint is disabled: it receives nothing, and events cannot be re-sent until it is enabled again.</p>` : ''}
 ${attempts.length === 0
     ? html`<p class="muted">No delivery attempts yet.</p>`
     : html`<p class="muted">The ${attempts.length} most recent attempt${attempts.length === 1 ? '' : 's'}, newest first. A re-sent event keeps its webhook-id.</p>
-<table class="history"><thead><tr><th>Time (UTC)</th><th>Event</th><th>Attempt</th><th>HTTP status</th><th>Latency</th><th>Error</th><th>Delivery</th><th></th></tr></thead>
+<table class="stack"><thead><tr><th scope="col">Time</th><th scope="col">Event</th><th scope="col">Attempt</th><th scope="col">HTTP status</th><th scope="col">Latency</th><th scope="col">Error</th><th scope="col">Delivery</th><th scope="col"><span class="muted">Controls</span></th></tr></thead>
 <tbody>${rows}</tbody></table>`}</section>`;
 }
 
@@ -106,7 +105,7 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
 
   async function renderEndpoint(reply: FastifyReply, op: Op, endpoint: WebhookEndpoint, status: number, limit: number, messages: { error?: string; saved?: string } = {}) {
     const attempts = await deps.store.webhooks.attempts(op.organizationId, endpoint.id, limit);
-    return kit.send(reply, op, status, nameOf(endpoint), endpointBody(endpoint, attempts, op.viewer, messages));
+    return kit.send(reply, op, status, nameOf(endpoint), endpointBody(endpoint, attempts, op.viewer, deps.now(), messages));
   }
 
   kit.page('/webhooks', async (op, _request, reply) => {

@@ -12,6 +12,16 @@ export const ACTION_REASONS = [
 ] as const;
 export type ActionReason = (typeof ACTION_REASONS)[number];
 
+/** The reasons as the pages say them. */
+export const ACTION_REASON_WORDS: Record<ActionReason, string> = {
+  unsupported_region: 'Unsupported region',
+  fraud_or_abuse: 'Fraud or abuse',
+  high_harm: 'High harm',
+  usage_policy_violation: 'Usage policy violation',
+  account_compromise: 'Account compromise',
+  unspecified: 'Unspecified',
+};
+
 export interface EnforcementAction {
   id: string;
   type: ActionType;

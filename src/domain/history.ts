@@ -76,11 +76,13 @@ function describeProgram(program: 'cyber' | 'efs', before: ProgramState, after: 
   }
   if (before?.application && !application) entries.push({ event: `${program}.application_reviewed`, detail: {} });
   if ((before?.status ?? null) !== after.status) {
-    entries.push({ event: `${program}.status_changed`, detail: { from: before?.status ?? null, to: after.status } });
+    // a rejection says why, when the provider said
+    const reason = after.status === 'rejected' && after.rejectionReason ? { reason: after.rejectionReason } : {};
+    entries.push({ event: `${program}.status_changed`, detail: { from: before?.status ?? null, to: after.status, ...reason } });
   }
   const grants = (state: ProgramState) => {
     if (state === null) return null;
-    const { application: _application, status: _status, ...rest } = state;
+    const { application: _application, status: _status, rejectionReason: _reason, ...rest } = state;
     return rest;
   };
   if (before && !same(grants(before), grants(after))) {

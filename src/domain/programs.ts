@@ -30,6 +30,16 @@ export interface CyberTierState {
   waived: RequirementFlags;
 }
 
+/** Why the provider rejected an application, in words the end customer reads in the portal. */
+export const REJECTION_REASONS = ['incomplete_application', 'use_case_not_eligible', 'organization_not_verified', 'usage_policy'] as const;
+export type RejectionReason = (typeof REJECTION_REASONS)[number];
+export const REJECTION_REASON_WORDS: Record<RejectionReason, string> = {
+  incomplete_application: 'The application did not include enough information to decide on it.',
+  use_case_not_eligible: 'The use case described is not one the program covers.',
+  organization_not_verified: 'The organization behind this profile could not be verified.',
+  usage_policy: 'The application does not meet the usage policies of the program.',
+};
+
 export interface CyberProgram {
   status: ProgramStatus;
   tiers: Record<CyberTier, CyberTierState>;
@@ -37,12 +47,15 @@ export interface CyberProgram {
   earlierModels: boolean;
   /** an end customer's application awaiting review (tiers asked for), or null */
   application: { tiers: CyberTier[]; submittedAt: number } | null;
+  /** why a rejected program was rejected, when the provider said (never on the wire; the portal shows it) */
+  rejectionReason?: RejectionReason;
 }
 
 export interface EfsProgram {
   status: ProgramStatus;
   features: Record<EfsFeature, boolean>;
   application: { features: EfsFeature[]; submittedAt: number } | null;
+  rejectionReason?: RejectionReason;
 }
 
 export const noRequirements = (): RequirementFlags => ({ data_retention: false, human_review: false });
@@ -108,16 +121,33 @@ export function renderTrustGrants(cyber: CyberProgram | null): Record<string, { 
   return cyber === null ? {} : { cyber: { status: cyber.status } };
 }
 
-/** The end customer asks for cyber tiers: the program becomes pending unless it is already active. */
+/** `asked` joined to what is already in review, in the list's own order. */
+const joined = <T extends string>(all: readonly T[], inReview: readonly T[] | undefined, asked: readonly T[]) =>
+  all.filter((item) => asked.includes(item) || (inReview ?? []).includes(item));
+
+/**
+ * The end customer asks for cyber tiers: the program becomes pending unless it is already active. Tiers
+ * already in review stay in review (applying for more adds to them); the application keeps the time it
+ * was first submitted.
+ */
 export function applyForCyber(current: CyberProgram | null, tiers: CyberTier[], now: number): CyberProgram {
   const base = current ?? { status: 'pending' as const, tiers: inactiveTiers(), earlierModels: false, application: null };
-  return { ...base, status: base.status === 'active' ? 'active' : 'pending', application: { tiers, submittedAt: now } };
+  return {
+    status: base.status === 'active' ? 'active' : 'pending',
+    tiers: base.tiers,
+    earlierModels: base.earlierModels,
+    application: { tiers: joined(CYBER_TIERS, base.application?.tiers, tiers), submittedAt: base.application?.submittedAt ?? now },
+  };
 }
 
-/** The end customer applies to EFS for some features. */
+/** The end customer applies to EFS for some features (added to those already in review). */
 export function applyForEfs(current: EfsProgram | null, features: EfsFeature[], now: number): EfsProgram {
   const base = current ?? { status: 'pending' as const, features: inactiveFeatures(), application: null };
-  return { ...base, status: base.status === 'active' ? 'active' : 'pending', application: { features, submittedAt: now } };
+  return {
+    status: base.status === 'active' ? 'active' : 'pending',
+    features: base.features,
+    application: { features: joined(EFS_FEATURES, base.application?.features, features), submittedAt: base.application?.submittedAt ?? now },
+  };
 }
 
 /** The provider's decision on a profile's cyber program (operator API and console). */
@@ -126,6 +156,8 @@ export interface CyberDecision {
   /** tiers to set; omitted tiers keep their state */
   tiers?: Partial<Record<CyberTier, Partial<CyberTierState>>>;
   earlierModels?: boolean;
+  /** only with `rejected`: the reason the end customer is shown */
+  reason?: RejectionReason;
 }
 
 /**
@@ -153,17 +185,21 @@ export function decideCyber(current: CyberProgram | null, decision: CyberDecisio
     earlierModels: decision.status === 'active' ? (decision.earlierModels ?? base.earlierModels) : false,
     application: null,
   };
+  if (decision.status === 'rejected' && decision.reason) next.rejectionReason = decision.reason;
   return cyberProblem(next) ?? next;
 }
 
 export interface EfsDecision {
   status: ProgramStatus;
   features?: Partial<Record<EfsFeature, boolean>>;
+  reason?: RejectionReason;
 }
 
 /** Applies a decision on EFS; only an active program has active features. */
 export function decideEfs(current: EfsProgram | null, decision: EfsDecision): EfsProgram {
   const features = { ...(current?.features ?? inactiveFeatures()), ...decision.features };
   if (decision.status !== 'active') for (const feature of EFS_FEATURES) features[feature] = false;
-  return { status: decision.status, features, application: null };
+  const next: EfsProgram = { status: decision.status, features, application: null };
+  if (decision.status === 'rejected' && decision.reason) next.rejectionReason = decision.reason;
+  return next;
 }

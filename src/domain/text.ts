@@ -56,3 +56,19 @@ export function asciiFold(value: string): string {
   // all-ASCII (nearly every name): toLowerCase folds exactly the ASCII letters, without a callback per letter
   return /^[\x00-\x7f]*$/.test(value) ? value.toLowerCase() : value.replace(/[A-Z]/g, (letter) => letter.toLowerCase());
 }
+
+/**
+ * The least string greater than every string that starts with `prefix`, in code point order (how both
+ * engines compare keys): `prefix` with its last code point incremented (past the surrogate block, and
+ * dropping trailing U+10FFFF). Null when there is none (the prefix is all U+10FFFF): then no upper bound.
+ * A prefix search is then the range `prefix <= key < successor`.
+ */
+export function prefixSuccessor(prefix: string): string | null {
+  const points = [...prefix].map((c) => c.codePointAt(0)!);
+  while (points.length > 0 && points[points.length - 1] === 0x10ffff) points.pop();
+  if (points.length === 0) return null;
+  let last = points[points.length - 1] + 1;
+  if (last >= 0xd800 && last <= 0xdfff) last = 0xe000;
+  points[points.length - 1] = last;
+  return String.fromCodePoint(...points);
+}

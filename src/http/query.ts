@@ -2,7 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { invalidRequest } from '../errors.js';
 
 /** A parsed query string: a repeated name becomes an array; `name[]` and `name[0]` are names of their own. */
-type Query = Record<string, string | string[] | undefined>;
+export type Query = Record<string, string | string[] | undefined>;
 
 const queryOf = (request: FastifyRequest): Query => (request.query ?? {}) as Query;
 
@@ -20,7 +20,11 @@ function bracketed(query: Query, name: string): boolean {
  * Parameters a route does not read are ignored, as the hosted API does (`?beta=true`, decisions §5).
  */
 export function queryParam(request: FastifyRequest, name: string): string | undefined {
-  const query = queryOf(request);
+  return scalarParam(queryOf(request), name);
+}
+
+/** `queryParam` on a query already parsed (a page that reads some of its parameters itself). */
+export function scalarParam(query: Query, name: string): string | undefined {
   const value = query[name];
   if (Array.isArray(value) || bracketed(query, name)) {
     throw invalidRequest(`${name}: give this query parameter once, as ${name}=value (not repeated, and not as ${name}[]).`);
@@ -33,7 +37,11 @@ export function queryParam(request: FastifyRequest, name: string): string | unde
  * Indexed forms (`name[0]=a`) are read the same way.
  */
 export function queryList(request: FastifyRequest, name: string): string[] | null {
-  const query = queryOf(request);
+  return listParam(queryOf(request), name);
+}
+
+/** `queryList` on a query already parsed. */
+export function listParam(query: Query, name: string): string[] | null {
   const prefix = `${name}[`;
   const raw: string[] = [];
   let present = false;

@@ -1,5 +1,8 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { verifiable } from '../domain/enforcement.js';
+import { sealEvidence } from '../domain/identity.js';
+import { formatTimestamp } from '../domain/time.js';
+import { brandStylesheets } from '../pages/branding.js';
 import { ApiError } from '../errors.js';
 import { queryParam } from '../http/query.js';
 import type { Deps } from '../http/route.js';
@@ -9,7 +12,8 @@ import { sendPage } from '../pages/layout.js';
 import type { UrlTokenKind } from '../store/url-tokens.js';
 import { csrfBinding, doneLocation, endCustomer, openLink, type OpenLink } from './link.js';
 import { readSubmission, type Refusal, type Submission } from './submission.js';
-import { isDone, LINK_ERRORS, PLAIN_HEADER, PORTAL_TITLE, renderPortal } from './view.js';
+import { isDone, LINK_ERRORS, PLAIN_HEADER, PORTAL_TITLE, renderPortal, tierLabel } from './view.js';
+import { EFS_FEATURE_NAMES } from '../domain/programs.js';
 
 /** Where each kind of link carries its token (decisions §21; see http/routes/user-profiles/links.ts). */
 const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
@@ -17,7 +21,7 @@ const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
   enrollment: (request) => (request.params as { token?: unknown }).token,
 };
 
-const linkError = (reply: FastifyReply, status: 404 | 410) =>
+const linkError = (reply: FastifyReply, status: 404 | 410): FastifyReply =>
   sendPage(reply, status, LINK_ERRORS[status].title, LINK_ERRORS[status].body, { header: PLAIN_HEADER });
 
 /**
@@ -32,7 +36,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
     const show = (reply: FastifyReply, status: number, link: OpenLink, extra: { done?: Submission['form']; refusal?: Refusal } = {}) => {
       const csrf = csrfToken(deps.formKey, csrfBinding(link.token));
       const { header, body } = renderPortal({ link, now: deps.now(), csrf, ...extra });
-      return sendPage(reply, status, PORTAL_TITLE, body, { header });
+      return sendPage(reply, status, PORTAL_TITLE, body, { header, stylesheets: brandStylesheets(link.branding) });
     };
 
     const view = (kind: UrlTokenKind) => async (request: FastifyRequest, reply: FastifyReply) => {
@@ -58,8 +62,18 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
         return refused(403, null, 'Your form could not be verified, so nothing was changed. Please submit it again from this page.');
       }
 
-      const submission = readSubmission(fields);
+      const submission = readSubmission(fields, formatTimestamp(deps.now()).slice(0, 10));
       if ('refused' in submission) return show(reply, 400, link, { refusal: submission });
+      // what is already granted is not asked for again
+      const { cyber, efs } = link.profile;
+      const activeTiers = submission.form === 'cyber' ? submission.tiers.filter((tier) => cyber?.tiers[tier].active) : [];
+      const activeFeatures = submission.form === 'efs' ? submission.features.filter((feature) => efs?.features[feature]) : [];
+      if (activeTiers.length > 0 || activeFeatures.length > 0) {
+        const names = [...activeTiers.map(tierLabel), ...activeFeatures.map((f) => EFS_FEATURE_NAMES[f])].join(', ');
+        return show(reply, 400, link, {
+          refusal: { refused: true, form: submission.form, message: `Already granted: ${names}. Choose among what is offered; nothing was submitted.`, chosen: [] },
+        });
+      }
 
       // the identity check comes first while a restriction it can clear is open (decisions §25)
       const checkOpen = verifiable(link.profile.actions, deps.now()).length > 0;
@@ -75,7 +89,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
       try {
         if (submission.form === 'cyber') await deps.standing.applyForCyber(organizationId, profile.id, actor, submission.tiers);
         else if (submission.form === 'efs') await deps.standing.applyForEfs(organizationId, profile.id, actor, submission.features);
-        else await deps.standing.submitIdentityCheck(organizationId, profile.id, actor);
+        else await deps.standing.submitIdentityCheck(organizationId, profile.id, actor, sealEvidence(deps.secrets, submission.evidence));
       } catch (error) {
         // deleted while the page was open
         if (error instanceof ApiError && error.status === 404) return linkError(reply, 404);

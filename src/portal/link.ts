@@ -2,6 +2,7 @@ import type { Actor } from '../domain/history.js';
 import { checkLinkToken, hashToken } from '../domain/link-token.js';
 import type { Profile } from '../domain/profile.js';
 import type { Deps } from '../http/route.js';
+import type { Branding } from '../store/tenancy.js';
 import type { UrlTokenKind } from '../store/url-tokens.js';
 
 /** A link that checked out: signed by us, issued, unexpired, for the kind of URL it came in on, live profile. */
@@ -11,6 +12,8 @@ export interface OpenLink {
   organizationId: string;
   /** the platform's name as its end customer sees it: the organization's name */
   platform: string;
+  /** how the platform's organization wants its pages to look */
+  branding: Branding;
   profile: Profile;
   expiresAt: number;
 }
@@ -37,9 +40,12 @@ export async function openLink(deps: Deps, kind: UrlTokenKind, token: unknown): 
   const profile = await deps.store.profiles.find(record.organizationId, record.profileId);
   if (!profile) return invalid;
   const organization = await deps.store.tenancy.organizationById(record.organizationId);
+  const branding = await deps.store.tenancy.branding(record.organizationId);
   return {
     ok: true,
-    link: { token, kind, organizationId: record.organizationId, platform: organization?.name ?? 'Your platform', profile, expiresAt: record.expiresAt },
+    link: {
+      token, kind, organizationId: record.organizationId, platform: organization?.name ?? 'Your platform', branding, profile, expiresAt: record.expiresAt,
+    },
   };
 }
 

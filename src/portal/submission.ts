@@ -1,25 +1,28 @@
+import { readEvidence, type EvidenceField, type EvidenceInput, type IdentityEvidence } from '../domain/identity.js';
 import { CYBER_TIERS, EFS_FEATURES, type CyberTier, type EfsFeature } from '../domain/programs.js';
-import { codePointLength } from '../domain/text.js';
 import { formValue, formValues, type FormFields } from '../pages/forms.js';
 
 export const PORTAL_FORMS = ['identity_check', 'cyber', 'efs'] as const;
 export type PortalForm = (typeof PORTAL_FORMS)[number];
 
-export const LEGAL_NAME_MAX = 255;
-
 export type Submission =
   | { form: 'cyber'; tiers: CyberTier[] }
   | { form: 'efs'; features: EfsFeature[] }
-  /** the legal name is checked and then dropped: only the fact of the submission is kept */
-  | { form: 'identity_check' };
+  /** kept with the check, sealed, for the reviewer (src/store/identity-checks.ts) */
+  | { form: 'identity_check'; evidence: IdentityEvidence };
 
 /** Why a submission was refused, for the form it came from (null when the form itself is unknown). */
 export interface Refusal {
   refused: true;
   form: PortalForm | null;
-  message: string;
+  /** the form's problem, when it is not about one field */
+  message: string | null;
+  /** one problem per field of the identity check */
+  fields?: Partial<Record<EvidenceField | 'confirm', string>>;
   /** the choices the person made, so the re-shown form keeps them */
   chosen: string[];
+  /** what the person typed into the identity check, shown again */
+  entered?: EvidenceInput;
 }
 
 const refuse = (form: PortalForm | null, message: string, chosen: string[] = []): Refusal => ({ refused: true, form, message, chosen });
@@ -37,8 +40,10 @@ function readChoices<T extends string>(
   return allowed.filter((value) => chosen.includes(value));
 }
 
-/** Reads a posted portal form (the CSRF token is checked before this). */
-export function readSubmission(fields: FormFields): Submission | Refusal {
+const EVIDENCE_FIELDS: readonly EvidenceField[] = ['legal_name', 'date_of_birth', 'country', 'document_type', 'document_number'];
+
+/** Reads a posted portal form (the CSRF token is checked before this). `today` is the server's UTC date. */
+export function readSubmission(fields: FormFields, today: string): Submission | Refusal {
   const form = formValue(fields, 'form');
   if (formValues(fields, 'form').length !== 1 || !(PORTAL_FORMS as readonly string[]).includes(form!)) {
     return refuse(null, 'This form is not one the portal knows. Reload the page and try again.');
@@ -53,13 +58,15 @@ export function readSubmission(fields: FormFields): Submission | Refusal {
       return 'refused' in features ? features : { form: 'efs', features };
     }
     case 'identity_check': {
-      const names = formValues(fields, 'legal_name');
-      const name = names.length === 1 ? names[0].trim() : '';
-      if (name === '') return refuse('identity_check', 'Enter your full legal name.');
-      if (codePointLength(name) > LEGAL_NAME_MAX) return refuse('identity_check', `Your full legal name can be at most ${LEGAL_NAME_MAX} characters.`);
-      if (!name.isWellFormed() || /[\u0000-\u001f\u007f]/.test(name)) return refuse('identity_check', 'Your full legal name contains characters that are not allowed.');
-      if (formValue(fields, 'confirm') !== 'yes') return refuse('identity_check', 'Tick the box to confirm the details are yours and true.');
-      return { form: 'identity_check' };
+      // a field sent twice is not a value we can trust: treat it as missing
+      const entered: EvidenceInput = Object.fromEntries(
+        EVIDENCE_FIELDS.map((name) => [name, formValues(fields, name).length === 1 ? formValue(fields, name) : undefined]),
+      );
+      const read = readEvidence(entered, today);
+      const problems: Refusal['fields'] = 'problems' in read ? { ...read.problems } : {};
+      if (formValue(fields, 'confirm') !== 'yes') problems.confirm = 'Tick the box to confirm the details are yours and true.';
+      if ('evidence' in read && Object.keys(problems).length === 0) return { form: 'identity_check', evidence: read.evidence };
+      return { refused: true, form: 'identity_check', message: null, fields: problems, chosen: [], entered };
     }
   }
 }

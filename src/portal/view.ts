@@ -1,12 +1,18 @@
 import { enforcementStatus, openActions, verifiable, type EnforcementStatus } from '../domain/enforcement.js';
 import {
-  CYBER_TIER_NAMES, CYBER_TIERS, EFS_FEATURE_NAMES, EFS_FEATURES,
-  type CyberProgram, type CyberTier, type EfsFeature, type EfsProgram,
+  COUNTRIES_BY_NAME, DOCUMENT_NUMBER_MAX, DOCUMENT_TYPE_WORDS, DOCUMENT_TYPES, EARLIEST_BIRTH_DATE, LEGAL_NAME_MAX,
+  type EvidenceField,
+} from '../domain/identity.js';
+import {
+  CYBER_TIER_NAMES, CYBER_TIERS, EFS_FEATURE_NAMES, EFS_FEATURES, REJECTION_REASON_WORDS,
+  type CyberProgram, type CyberTier, type EfsFeature, type EfsProgram, type RejectionReason,
 } from '../domain/programs.js';
 import { formatTimestamp } from '../domain/time.js';
 import { html, type SafeHtml } from '../pages/html.js';
+import { badge, csrfField, errorNotice, savedNotice, when, type Tone } from '../pages/kit.js';
+import { brandHeader } from '../pages/branding.js';
 import type { OpenLink } from './link.js';
-import { LEGAL_NAME_MAX, type PortalForm, type Refusal } from './submission.js';
+import type { PortalForm, Refusal } from './submission.js';
 
 export const PORTAL_TITLE = 'Verification Portal';
 
@@ -22,52 +28,49 @@ const DONE: Record<PortalForm, (platform: string) => SafeHtml> = {
 
 export const isDone = (value: unknown): value is PortalForm => typeof value === 'string' && Object.hasOwn(DONE, value);
 
-const tierLabel = (tier: CyberTier) => `${CYBER_TIER_NAMES[tier]} (tier ${tier.toUpperCase()})`;
+export const tierLabel = (tier: CyberTier) => `${CYBER_TIER_NAMES[tier]} (tier ${tier.toUpperCase()})`;
 const list = (items: string[]) => items.join(', ');
-/** `2026-11-29 12:53 UTC` */
-const humanTime = (ms: number) => `${formatTimestamp(ms).slice(0, 16).replace('T', ' ')} UTC`;
 
-function statusBadge(kind: string, words: string): SafeHtml {
-  return html`<span class="${`status ${kind}`}">${words}</span>`;
-}
+const rejected = (reason: RejectionReason | undefined) =>
+  html`${badge('bad', 'Not approved')}${reason ? html`<div>${REJECTION_REASON_WORDS[reason]}</div>` : ''}<div class="muted">You may apply again.</div>`;
 
 function cyberStatus(cyber: CyberProgram | null): SafeHtml {
-  if (cyber === null) return html`${statusBadge('none', 'Not enrolled')}`;
+  if (cyber === null) return badge('none', 'Not enrolled');
   const active = CYBER_TIERS.filter((tier) => cyber.tiers[tier].active);
   const asked = cyber.application ? html`<div class="muted">In review: ${list(cyber.application.tiers.map(tierLabel))}</div>` : '';
   switch (cyber.status) {
     case 'active':
-      return html`${statusBadge('active', 'Active')}
+      return html`${badge('good', 'Active')}
         <div>${active.length > 0 ? html`Active tiers: ${list(active.map(tierLabel))}` : 'Access to earlier models (no tier active yet)'}</div>${asked}`;
     case 'pending':
-      return html`${statusBadge('pending', cyber.application ? 'Application in review' : 'Pending')}${asked}`;
+      return html`${badge('waiting', cyber.application ? 'Application in review' : 'Pending')}${asked}`;
     case 'rejected':
-      return html`${statusBadge('rejected', 'Not approved')}<div class="muted">You may apply again.</div>`;
+      return rejected(cyber.rejectionReason);
   }
 }
 
 function efsStatus(efs: EfsProgram | null): SafeHtml {
-  if (efs === null) return html`${statusBadge('none', 'Not applied')}`;
+  if (efs === null) return badge('none', 'Not applied');
   const approved = EFS_FEATURES.filter((feature) => efs.features[feature]).map((f) => EFS_FEATURE_NAMES[f]);
   const asked = efs.application
     ? html`<div class="muted">In review: ${list(efs.application.features.map((f) => EFS_FEATURE_NAMES[f]))}</div>`
     : '';
   switch (efs.status) {
     case 'active':
-      return html`${statusBadge('active', 'Approved')}
+      return html`${badge('good', 'Approved')}
         <div>${approved.length > 0 ? html`Approved features: ${list(approved)}` : 'No feature approved yet'}</div>${asked}`;
     case 'pending':
-      return html`${statusBadge('pending', efs.application ? 'Application in review' : 'Pending')}${asked}`;
+      return html`${badge('waiting', efs.application ? 'Application in review' : 'Pending')}${asked}`;
     case 'rejected':
-      return html`${statusBadge('rejected', 'Not approved')}<div class="muted">You may apply again.</div>`;
+      return rejected(efs.rejectionReason);
   }
 }
 
-const STANDING_WORDS: Record<EnforcementStatus, string> = {
-  unrestricted: 'No restrictions',
-  pending: 'Identity check in review',
-  restricted: 'Restricted',
-  banned: 'Blocked',
+const STANDING: Record<EnforcementStatus, [Tone, string]> = {
+  unrestricted: ['good', 'No restrictions'],
+  pending: ['waiting', 'Identity check in review'],
+  restricted: ['bad', 'Restricted'],
+  banned: ['bad', 'Blocked'],
 };
 
 export interface PortalView {
@@ -80,104 +83,150 @@ export interface PortalView {
   refusal?: Refusal;
 }
 
+/** The bar above every page behind a link: the platform's name, with its logo when it set one. */
+export const portalHeader = (link: Pick<OpenLink, 'platform' | 'organizationId' | 'branding'>) =>
+  brandHeader(link.platform, link.organizationId, link.branding, PORTAL_TITLE);
+
 /** The page behind a link: who asks, for which profile, where it stands, and what can be done now. */
 export function renderPortal(view: PortalView): { header: SafeHtml; body: SafeHtml } {
   const { link, now } = view;
   const { profile, platform } = link;
   const checkOpen = verifiable(profile.actions, now).length > 0;
   const checkInReview = openActions(profile.actions, now).some((a) => a.type === 'restriction' && a.clearable && a.checkSubmitted);
-  const standing = enforcementStatus(profile.actions, now);
-  // shown at the top, where the browser lands; a form's own problem is repeated next to it
-  const refusal = view.refusal ? html`<p class="error" role="alert">${view.refusal.form ? 'Nothing was submitted. ' : ''}${view.refusal.message}</p>` : '';
+  const [tone, words] = STANDING[enforcementStatus(profile.actions, now)];
+  // a form's problems are shown at that form, once; only a refusal of no known form is shown here
+  const refusal = view.refusal && view.refusal.form === null ? errorNotice(view.refusal.message ?? undefined) : '';
 
-  const header = html`<header><strong>${platform}</strong><span class="muted">${PORTAL_TITLE}</span></header>`;
   const body = html`
 <p><strong>${platform}</strong> sent you this link so that you can verify the profile it keeps for you, and apply for trusted-access programs.</p>
-${view.done ? html`<p class="notice success" role="status">${DONE[view.done](platform)}</p>` : ''}
+${view.done ? savedNotice(DONE[view.done](platform)) : ''}
 ${refusal}
-<section class="card">
-<h2>Your profile</h2>
-<table>
-<tr><th scope="row">Profile</th><td>${profile.name ?? html`<span class="muted">Unnamed profile</span>`} <code>${profile.id}</code></td></tr>
-<tr><th scope="row">Cyber Verification Program</th><td>${cyberStatus(profile.cyber)}</td></tr>
-<tr><th scope="row">Enterprise Frontier Safeguards</th><td>${efsStatus(profile.efs)}</td></tr>
-<tr><th scope="row">Account standing</th><td>${statusBadge(standing, STANDING_WORDS[standing])}</td></tr>
-</table>
+<section class="card" aria-labelledby="profile-heading">
+<h2 id="profile-heading">Your profile</h2>
+<dl class="facts">
+<dt>Profile</dt><dd>${profile.name ?? html`<span class="muted">Unnamed profile</span>`}<br><code>${profile.id}</code></dd>
+<dt>Cyber Verification Program</dt><dd>${cyberStatus(profile.cyber)}</dd>
+<dt>Enterprise Frontier Safeguards</dt><dd>${efsStatus(profile.efs)}</dd>
+<dt>Account standing</dt><dd>${badge(tone, words)}</dd>
+</dl>
 </section>
 ${checkInReview && !checkOpen && view.done !== 'identity_check' ? html`<p class="notice" role="status">Your identity check is in review. We will lift the restriction if it passes; there is nothing more to do for now.</p>` : ''}
 ${checkOpen ? identityCheckForm(view) : html`${cyberForm(view)}${efsForm(view)}`}
-<p class="muted">This link stays valid until ${humanTime(link.expiresAt)}. Keep it to yourself: anyone who has it can act for this profile.</p>`;
-  return { header, body };
+<p class="muted">This link stays valid until ${when(link.expiresAt, now)}. Keep it to yourself: anyone who has it can act for this profile.</p>`;
+  return { header: portalHeader(link), body };
 }
 
 /** The hidden fields every portal form carries. No `action` attribute: a form posts back to the link it is on. */
-const formHead = (csrf: string, form: PortalForm) =>
-  html`<input type="hidden" name="csrf" value="${csrf}"><input type="hidden" name="form" value="${form}">`;
+const formHead = (csrf: string, form: PortalForm) => html`${csrfField(csrf)}<input type="hidden" name="form" value="${form}">`;
 
 function refusalFor(view: PortalView, form: PortalForm): SafeHtml | '' {
-  return view.refusal?.form === form ? html`<p class="error">${view.refusal.message}</p>` : '';
+  const refusal = view.refusal;
+  if (refusal?.form !== form) return '';
+  return errorNotice(refusal.message ?? 'Nothing was submitted: please correct what is marked below.');
+}
+
+/** A field of the identity check, with its own problem (if any) tied to it for screen readers. */
+function field(view: PortalView, name: EvidenceField, label: string, control: (attributes: SafeHtml) => SafeHtml, hint?: string): SafeHtml {
+  const problem = view.refusal?.form === 'identity_check' ? view.refusal.fields?.[name] : undefined;
+  const described = [hint ? `${name}-hint` : '', problem ? `${name}-error` : ''].filter(Boolean).join(' ');
+  const attributes = html` id="${name}" name="${name}"${described ? html` aria-describedby="${described}"` : ''}${problem ? html` aria-invalid="true"` : ''}`;
+  return html`<div class="field"><label for="${name}">${label}</label>${hint ? html`<p class="muted" id="${name}-hint">${hint}</p>` : ''}
+${problem ? html`<p class="field-error" id="${name}-error">${problem}</p>` : ''}${control(attributes)}</div>`;
 }
 
 function identityCheckForm(view: PortalView): SafeHtml {
+  const entered = view.refusal?.form === 'identity_check' ? (view.refusal.entered ?? {}) : {};
+  const confirmProblem = view.refusal?.form === 'identity_check' ? view.refusal.fields?.confirm : undefined;
+  const today = formatTimestamp(view.now).slice(0, 10);
+  const option = (value: string, words: string, chosen: string | undefined) =>
+    html`<option value="${value}"${value === chosen ? html` selected` : ''}>${words}</option>`;
   return html`
-<section class="card" id="identity-check">
-<h2>Identity check</h2>
+<section class="card" id="identity-check" aria-labelledby="identity-check-heading">
+<h2 id="identity-check-heading">Identity check</h2>
 <p>Access for this profile is restricted. You can lift the restriction by confirming who you are. Please complete this check first; you can apply for programs once it is submitted.</p>
+<p class="muted">What you enter here is seen only by the reviewers of ${view.link.platform}'s provider, kept encrypted, and deleted after the review.</p>
 ${refusalFor(view, 'identity_check')}
 <form method="post">
 ${formHead(view.csrf, 'identity_check')}
-<label for="legal_name">Full legal name</label>
-<input type="text" id="legal_name" name="legal_name" required maxlength="${LEGAL_NAME_MAX}" autocomplete="name">
-<label class="choice"><input type="checkbox" name="confirm" value="yes" required> I confirm that these details are mine and true, and that I may act for this account.</label>
+${field(view, 'legal_name', 'Full legal name', (a) => html`<input type="text"${a} maxlength="${LEGAL_NAME_MAX}" autocomplete="name" value="${entered.legal_name ?? ''}">`, 'As it is written on your document.')}
+${field(view, 'date_of_birth', 'Date of birth', (a) => html`<input type="date"${a} min="${EARLIEST_BIRTH_DATE}" max="${today}" autocomplete="bday" value="${entered.date_of_birth ?? ''}">`)}
+${field(view, 'country', 'Country that issued your document', (a) => html`<select${a}><option value="">Choose a country</option>${COUNTRIES_BY_NAME.map((c) => option(c.code, c.name, entered.country))}</select>`)}
+${field(view, 'document_type', 'Document', (a) => html`<select${a}><option value="">Choose a document</option>${DOCUMENT_TYPES.map((t) => option(t, DOCUMENT_TYPE_WORDS[t], entered.document_type))}</select>`)}
+${field(view, 'document_number', 'Document number', (a) => html`<input type="text"${a} maxlength="${DOCUMENT_NUMBER_MAX}" autocomplete="off" spellcheck="false" value="${entered.document_number ?? ''}">`)}
+${confirmProblem ? html`<p class="field-error" id="confirm-error">${confirmProblem}</p>` : ''}
+<label class="choice"><input type="checkbox" name="confirm" value="yes"${confirmProblem ? html` aria-invalid="true" aria-describedby="confirm-error"` : ''}> I confirm that these details are mine and true, and that I may act for this account.</label>
 <p><button type="submit">Submit identity check</button></p>
 </form>
 </section>`;
 }
 
-function choice(name: string, value: string, label: string, note: string | null, checked: boolean): SafeHtml {
-  return html`<label class="choice"><input type="checkbox" name="${name}" value="${value}"${checked ? html` checked` : ''}> ${label}${note ? html` <span class="muted">— ${note}</span>` : ''}</label>`;
+function choice(name: string, value: string, label: string, checked: boolean): SafeHtml {
+  return html`<label class="choice"><input type="checkbox" name="${name}" value="${value}"${checked ? html` checked` : ''}> ${label}</label>`;
+}
+
+/**
+ * A program's application form: what is already active or in review is listed as such (and kept), and
+ * only the rest is offered; when nothing is left, there is no form.
+ */
+function applicationForm<T extends string>(options: {
+  view: PortalView;
+  form: 'cyber' | 'efs';
+  title: string;
+  intro: string;
+  legend: string;
+  field: string;
+  items: readonly T[];
+  label: (item: T) => string;
+  active: (item: T) => boolean;
+  activeWord: string;
+  inReview: readonly T[];
+  submit: string;
+}): SafeHtml {
+  const { view, form } = options;
+  const chosen = view.refusal?.form === form ? view.refusal.chosen : [];
+  const settled = options.items.filter((item) => options.active(item) || options.inReview.includes(item));
+  const offered = options.items.filter((item) => !settled.includes(item));
+  return html`
+<section class="card" id="${form}" aria-labelledby="${form}-heading">
+<h2 id="${form}-heading">${options.title}</h2>
+<p class="muted">${options.intro}</p>
+${settled.length > 0
+    ? html`<ul class="plain">${settled.map((item) => html`<li>${options.label(item)}: ${options.active(item) ? badge('good', options.activeWord) : badge('waiting', 'in review')}</li>`)}</ul>`
+    : ''}
+${refusalFor(view, form)}
+${offered.length === 0
+    ? html`<p>There is nothing more to apply for here.</p>`
+    : html`<form method="post">
+${formHead(view.csrf, form)}
+<fieldset><legend>${options.legend}</legend>
+${offered.map((item) => choice(options.field, item, options.label(item), chosen.includes(item)))}
+</fieldset>
+${options.inReview.length > 0 ? html`<p class="muted">What is already in review stays in review; choose what to add.</p>` : ''}
+<button type="submit">${options.inReview.length > 0 ? 'Add to my application' : options.submit}</button>
+</form>`}
+</section>`;
 }
 
 function cyberForm(view: PortalView): SafeHtml {
   const cyber = view.link.profile.cyber;
-  const chosen = view.refusal?.form === 'cyber' ? view.refusal.chosen : [];
-  const inReview = cyber?.application?.tiers ?? [];
-  return html`
-<section class="card" id="cyber">
-<h2>Cyber Verification Program</h2>
-<p class="muted">Relaxed safeguards for security work. Choose the tiers you need; each is reviewed on its own.${cyber?.application ? ' Applying again replaces the tiers in review.' : ''}</p>
-${refusalFor(view, 'cyber')}
-<form method="post">
-${formHead(view.csrf, 'cyber')}
-<fieldset><legend>Tiers</legend>
-${CYBER_TIERS.map((tier) =>
-  choice('tier', tier, tierLabel(tier), cyber?.tiers[tier].active ? 'already active' : inReview.includes(tier) ? 'in review' : null, chosen.includes(tier)),
-)}
-</fieldset>
-<button type="submit">${cyber?.application ? 'Update my application' : 'Apply for the Cyber Verification Program'}</button>
-</form>
-</section>`;
+  return applicationForm<CyberTier>({
+    view, form: 'cyber', title: 'Cyber Verification Program',
+    intro: 'Relaxed safeguards for security work. Choose the tiers you need; each is reviewed on its own.',
+    legend: 'Tiers', field: 'tier', items: CYBER_TIERS, label: tierLabel,
+    active: (tier) => Boolean(cyber?.tiers[tier].active), activeWord: 'active', inReview: cyber?.application?.tiers ?? [],
+    submit: 'Apply for the Cyber Verification Program',
+  });
 }
 
 function efsForm(view: PortalView): SafeHtml {
   const efs = view.link.profile.efs;
-  const chosen = view.refusal?.form === 'efs' ? view.refusal.chosen : [];
-  const inReview: EfsFeature[] = efs?.application?.features ?? [];
-  return html`
-<section class="card" id="efs">
-<h2>Enterprise Frontier Safeguards</h2>
-<p class="muted">Enterprise data controls. Choose the features you want; approval is separate from setting them up.${efs?.application ? ' Applying again replaces the features in review.' : ''}</p>
-${refusalFor(view, 'efs')}
-<form method="post">
-${formHead(view.csrf, 'efs')}
-<fieldset><legend>Features</legend>
-${EFS_FEATURES.map((feature) =>
-  choice('feature', feature, EFS_FEATURE_NAMES[feature], efs?.features[feature] ? 'already approved' : inReview.includes(feature) ? 'in review' : null, chosen.includes(feature)),
-)}
-</fieldset>
-<button type="submit">${efs?.application ? 'Update my application' : 'Apply for Enterprise Frontier Safeguards'}</button>
-</form>
-</section>`;
+  return applicationForm<EfsFeature>({
+    view, form: 'efs', title: 'Enterprise Frontier Safeguards',
+    intro: 'Enterprise data controls. Choose the features you want; approval is separate from setting them up.',
+    legend: 'Features', field: 'feature', items: EFS_FEATURES, label: (f) => EFS_FEATURE_NAMES[f],
+    active: (feature) => Boolean(efs?.features[feature]), activeWord: 'approved', inReview: efs?.application?.features ?? [],
+    submit: 'Apply for Enterprise Frontier Safeguards',
+  });
 }
 
 /** The error pages: the same words for every way a link can be wrong, so they reveal nothing. */

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConsoleSessionRepository } from './console-sessions.js';
+import { IdentityCheckRepository } from './identity-checks.js';
 import { migrate } from './migrations.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
@@ -19,6 +20,7 @@ export interface Store {
   readonly urlTokens: UrlTokenRepository;
   readonly webhooks: WebhookRepository;
   readonly consoleSessions: ConsoleSessionRepository;
+  readonly identityChecks: IdentityCheckRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -78,6 +80,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     urlTokens: new UrlTokenRepository(sql),
     webhooks: new WebhookRepository(sql, subscriptions),
     consoleSessions: new ConsoleSessionRepository(sql),
+    identityChecks: new IdentityCheckRepository(sql),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: async () => {
       try {

@@ -1,6 +1,6 @@
 import type { ListPosition, SortOrder } from '../domain/cursor.js';
 import { awaitsReview } from '../domain/profile.js';
-import { asciiFold } from '../domain/text.js';
+import { asciiFold, prefixSuccessor } from '../domain/text.js';
 import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
 import { creationEntry, describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
 import { eventsFor } from '../domain/events.js';
@@ -125,6 +125,27 @@ export interface ListedProfile {
   position: ListPosition;
 }
 
+/**
+ * What a change writes besides the profile row, in the same transaction: history entries that the two
+ * states alone cannot tell (a reviewer's decision and note), and rows of other tables (identity checks).
+ */
+export interface Alongside {
+  /** the history entries of the change, from those derived from its states */
+  history?: (derived: HistoryEntry[]) => HistoryEntry[];
+  statements?: Statement[];
+}
+
+/** A search of one organization's profiles (console and operator API). */
+export interface SearchQuery {
+  /** ASCII-folded (see asciiFold): profiles whose folded name starts with it, in name order */
+  namePrefix: string | null;
+  /** profiles with exactly this reference id, newest first */
+  referenceId: string | null;
+  after: ListPosition | null;
+  /** rows to read: a page returns one more when there are more */
+  limit: number;
+}
+
 export interface HistoryRecord extends HistoryEntry {
   id: string;
   at: number;
@@ -193,13 +214,21 @@ export class ProfileRepository {
    * lock on SQLite), so concurrent merges never lose each other's keys. `change` may throw to abort
    * with nothing written, or return the profile unchanged to write nothing.
    */
-  async update(organizationId: string, id: string, actor: Actor, change: (current: Profile) => Profile): Promise<Profile | null> {
+  async update(
+    organizationId: string,
+    id: string,
+    actor: Actor,
+    change: (current: Profile) => Profile,
+    alongside?: (current: Profile, next: Profile) => Alongside,
+  ): Promise<Profile | null> {
     const subscribed = await this.subscribedTypes(organizationId);
     return this.afterWrite(id, this.sql.transaction(async (tx) => {
       const current = await this.lockedRow(tx, organizationId, id);
       if (!current) return null;
       const next = change(current);
       if (next === current) return current;
+      const extra = alongside?.(current, next) ?? {};
+      const derived = describeChange(current, next);
       await tx.batch([
         {
           sql: `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
@@ -208,8 +237,9 @@ export class ProfileRepository {
                 WHERE organization_id = ? AND id = ?`,
           params: [...mutableValues(next), organizationId, id],
         },
-        ...historyStatements(organizationId, id, actor, describeChange(current, next), next.updatedAt),
+        ...historyStatements(organizationId, id, actor, extra.history ? extra.history(derived) : derived, next.updatedAt),
         ...outboxStatements(eventsFor(current, next), next.updatedAt, subscribed),
+        ...(extra.statements ?? []),
       ]);
       return next;
     }));
@@ -279,6 +309,49 @@ export class ProfileRepository {
       });
     }
     return records;
+  }
+
+  /**
+   * One page of a search, in keyset order, plus one row more when there is a next page. A name prefix
+   * reads a range of the folded-name index (`name_key` from the prefix up to the prefix's successor) in
+   * name order; a reference id reads its own index, newest first; with neither, creation order, newest first.
+   */
+  async search(organizationId: string, query: SearchQuery): Promise<ListedProfile[]> {
+    const where = ['organization_id = ?', 'deleted_at IS NULL'];
+    const params: Param[] = [organizationId];
+    if (query.referenceId !== null) {
+      where.push('reference_id IS NOT NULL', 'reference_id = ?');
+      params.push(query.referenceId);
+    }
+    if (query.namePrefix !== null) {
+      const successor = prefixSuccessor(query.namePrefix);
+      where.push('name_key IS NOT NULL', 'name_key >= ?');
+      params.push(query.namePrefix);
+      if (successor !== null) {
+        where.push('name_key < ?');
+        params.push(successor);
+      }
+    }
+    const byName = query.namePrefix !== null && query.referenceId === null;
+    const after = query.after;
+    if (byName && after?.by === 'name' && after.name !== null) {
+      where.push('(name_key, id) > (?, ?)');
+      params.push(after.name, after.id);
+    } else if (!byName && after?.by === 'created_at') {
+      where.push('(created_at, id) < (?, ?)');
+      params.push(after.createdAt, after.id);
+    }
+    const order = byName ? 'name_key ASC, id ASC' : 'created_at DESC, id DESC';
+    const rows = await this.sql.rows(`SELECT name_key, ${COLUMNS} FROM user_profiles WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`, [
+      ...params, query.limit + 1,
+    ]);
+    return rows.map((row) => {
+      const profile = toProfile(row.slice(1));
+      const position: ListPosition = byName
+        ? { by: 'name', name: row[0] as string, id: profile.id }
+        : { by: 'created_at', createdAt: profile.createdAt, id: profile.id };
+      return { profile, position };
+    });
   }
 
   /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */

@@ -12,6 +12,8 @@ export interface ApiKeyRecord {
   workspaceId: string | null;
   role: KeyRole;
   hint: string;
+  /** what the pages call the key; null when it has none (they show its hint) */
+  name: string | null;
   createdAt: number;
   revokedAt: number | null;
 }
@@ -22,13 +24,30 @@ export interface ResolvedKey extends ApiKeyRecord {
 }
 
 interface KeyRow {
-  id: string; organization_id: string; workspace_id: string | null; role: KeyRole; hint: string; created_at: number; revoked_at: number | null;
+  id: string; organization_id: string; workspace_id: string | null; role: KeyRole; hint: string; name: string | null; created_at: number; revoked_at: number | null;
 }
 const toKey = (row: KeyRow): ApiKeyRecord => ({
-  id: row.id, organizationId: row.organization_id, workspaceId: row.workspace_id, role: row.role, hint: row.hint,
+  id: row.id, organizationId: row.organization_id, workspaceId: row.workspace_id, role: row.role, hint: row.hint, name: row.name,
   createdAt: row.created_at, revokedAt: row.revoked_at,
 });
-const KEY_COLUMNS = 'id, organization_id, workspace_id, role, hint, created_at, revoked_at';
+const KEY_COLUMNS = 'id, organization_id, workspace_id, role, hint, name, created_at, revoked_at';
+
+/** How an organization looks in the portal: an accent colour and a logo, each optional. */
+export interface Branding {
+  /** `#rrggbb`, lower case */
+  accentColor: string | null;
+  /** the SHA-256 (hex) of the stored PNG logo: its address */
+  logoSha256: string | null;
+}
+
+/** A branding change: a field left out stays as it is; null removes it. */
+export interface BrandingChange {
+  accentColor?: string | null;
+  logo?: { png: Buffer; sha256: string } | null;
+}
+
+/** How the pages name a key: its name, and the last characters of its secret. */
+export interface KeyLabel { name: string | null; hint: string; role: KeyRole }
 
 interface WorkspaceRow { id: string; organization_id: string; name: string; is_default: number }
 const toWorkspace = (row: WorkspaceRow): Workspace => ({
@@ -90,9 +109,9 @@ export class TenancyRepository {
 
   async insertKey(key: ApiKeyRecord, secretHash: string): Promise<void> {
     await this.sql.run(
-      `INSERT INTO api_keys (secret_hash, id, organization_id, workspace_id, role, hint, created_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
-      [secretHash, key.id, key.organizationId, key.workspaceId, key.role, key.hint, key.createdAt]);
+      `INSERT INTO api_keys (secret_hash, id, organization_id, workspace_id, role, hint, name, created_at, revoked_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
+      [secretHash, key.id, key.organizationId, key.workspaceId, key.role, key.hint, key.name, key.createdAt]);
   }
 
   keyBySecretHash(secretHash: string): Promise<ResolvedKey | null> {
@@ -106,7 +125,7 @@ export class TenancyRepository {
 
   private async resolvedKey(column: 'k.secret_hash' | 'k.id', value: string): Promise<ResolvedKey | null> {
     const row = await this.sql.get<KeyRow & { default_workspace_id: string }>(
-      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at, w.id AS default_workspace_id
+      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.name, k.created_at, k.revoked_at, w.id AS default_workspace_id
        FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
        WHERE ${column} = ?`,
       [value]);
@@ -119,6 +138,53 @@ export class TenancyRepository {
       ? await this.sql.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys WHERE organization_id = ? ORDER BY created_at, id`, [organizationId])
       : await this.sql.all<KeyRow>(`SELECT ${KEY_COLUMNS} FROM api_keys ORDER BY organization_id, created_at, id`);
     return rows.map(toKey);
+  }
+
+  /** The labels of the organization's keys among `ids` (history names its actors by them). */
+  async keyLabels(organizationId: string, ids: readonly string[]): Promise<Map<string, KeyLabel>> {
+    const labels = new Map<string, KeyLabel>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 100) {
+      const part = unique.slice(i, i + 100);
+      const rows = await this.sql.all<{ id: string; name: string | null; hint: string; role: KeyRole }>(
+        `SELECT id, name, hint, role FROM api_keys WHERE organization_id = ? AND id IN (${part.map(() => '?').join(', ')})`,
+        [organizationId, ...part]);
+      for (const row of rows) labels.set(row.id, { name: row.name, hint: row.hint, role: row.role });
+    }
+    return labels;
+  }
+
+  /** Names (or, with null, unnames) a key of the organization; false when it has no such key. */
+  async setKeyName(organizationId: string, id: string, name: string | null): Promise<boolean> {
+    return (await this.sql.run('UPDATE api_keys SET name = ? WHERE organization_id = ? AND id = ?', [name, organizationId, id])) === 1;
+  }
+
+  async branding(organizationId: string): Promise<Branding> {
+    const row = await this.sql.get<{ brand_accent: string | null; brand_logo_sha256: string | null }>(
+      'SELECT brand_accent, brand_logo_sha256 FROM organizations WHERE id = ?', [organizationId]);
+    return { accentColor: row?.brand_accent ?? null, logoSha256: row?.brand_logo_sha256 ?? null };
+  }
+
+  async setBranding(organizationId: string, change: BrandingChange): Promise<Branding> {
+    const statements = [];
+    if (change.accentColor !== undefined) {
+      statements.push({ sql: 'UPDATE organizations SET brand_accent = ? WHERE id = ?', params: [change.accentColor, organizationId] });
+    }
+    if (change.logo !== undefined) {
+      statements.push({
+        sql: 'UPDATE organizations SET brand_logo = ?, brand_logo_sha256 = ? WHERE id = ?',
+        params: [change.logo ? change.logo.png.toString('base64') : null, change.logo?.sha256 ?? null, organizationId],
+      });
+    }
+    if (statements.length > 0) await this.sql.batch(statements);
+    return this.branding(organizationId);
+  }
+
+  /** The organization's logo, when its address is the one given (an old address finds nothing). */
+  async logo(organizationId: string, sha256: string): Promise<Buffer | null> {
+    const row = await this.sql.get<{ brand_logo: string | null }>(
+      'SELECT brand_logo FROM organizations WHERE id = ? AND brand_logo_sha256 = ?', [organizationId, sha256]);
+    return row?.brand_logo ? Buffer.from(row.brand_logo, 'base64') : null;
   }
 
   /** Revokes a key by id; false when no unrevoked key has that id. */

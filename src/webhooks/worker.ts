@@ -1,4 +1,5 @@
 import { openActions } from '../domain/enforcement.js';
+import { EVIDENCE_RETENTION_DAYS } from '../domain/identity.js';
 import { withStanding } from '../domain/profile.js';
 import type { Store } from '../store/index.js';
 import type { LeasedDelivery } from '../store/webhooks.js';
@@ -73,6 +74,7 @@ export class DeliveryWorker {
     if (now - this.prunedAt > PRUNE_EVERY_MS) {
       this.prunedAt = now;
       await this.store.webhooks.prune(now - RETENTION_MS);
+      await this.purgeEvidence(now);
     }
     const free = MAX_IN_FLIGHT - this.inFlight.size;
     if (free <= 0) return;
@@ -81,6 +83,20 @@ export class DeliveryWorker {
         .catch((error) => this.log.warn({ err: error }, 'webhook attempt could not be recorded'))
         .finally(() => this.inFlight.delete(attempt));
       this.inFlight.add(attempt);
+    }
+  }
+
+  /**
+   * Identity-check evidence is deleted EVIDENCE_RETENTION_DAYS after the decision on it; a check that left
+   * review without a decision (its restriction resolved or lapsed, or the profile deleted) once it is that old.
+   */
+  private async purgeEvidence(now: number): Promise<void> {
+    const cutoff = now - EVIDENCE_RETENTION_DAYS * 24 * 3600_000;
+    await this.store.identityChecks.purgeDecided(cutoff);
+    for (const check of await this.store.identityChecks.undecidedBefore(cutoff, 100)) {
+      const profile = await this.store.profiles.find(check.organizationId, check.profileId);
+      const inReview = profile?.actions.some((a) => a.id === check.actionId && a.checkSubmitted) ?? false;
+      if (!inReview) await this.store.identityChecks.remove(check.organizationId, check.id);
     }
   }
 

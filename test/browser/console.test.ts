@@ -55,34 +55,32 @@ describeInBrowser('review console in a browser', (server, browser) => {
     await page.getByRole('link', { name: 'Acme Security GmbH' }).click();
     assert.equal(new URL(page.url()).pathname, `/console/profiles/${id}`);
     assert.equal(await page.locator('h1').innerText(), 'Acme Security GmbH');
-    assert.equal(await page.locator('input[name="tier_a_active"]').isChecked(), true, 'requested tiers come pre-ticked');
-    assert.equal(await page.locator('input[name="tier_b_active"]').isChecked(), false);
+    assert.equal(await page.locator('#cyber input[name="tier_a_active"]').first().isChecked(), true, 'requested tiers come pre-ticked');
+    assert.equal(await page.locator('#cyber input[name="tier_b_active"]').first().isChecked(), false);
     await screenshot(page, 'console-4-profile');
 
     // an incoherent decision is refused on the page and changes nothing
     const before = await retrieve(server(), org, id);
-    const cyberForm = page.locator('#cyber form');
-    await cyberForm.locator('select[name="status"]').selectOption('active');
+    const cyberForm = page.locator('#cyber form').first();
     await cyberForm.locator('input[name="tier_a_active"]').uncheck();
     await cyberForm.locator('input[name="tier_c_active"]').uncheck();
-    await cyberForm.getByRole('button', { name: 'Save cyber decision' }).click();
+    await cyberForm.getByRole('button', { name: 'Approve' }).click();
     assert.match(await page.getByRole('alert').innerText(), /needs at least one active tier/);
     assert.deepEqual(await retrieve(server(), org, id), before);
     await screenshot(page, 'console-5-cyber-refused');
 
-    await cyberForm.locator('select[name="status"]').selectOption('active');
     await cyberForm.locator('input[name="tier_a_active"]').check();
     await cyberForm.locator('input[name="tier_a_requires_data_retention"]').check();
     await cyberForm.locator('input[name="tier_a_requires_human_review"]').check();
     await cyberForm.locator('input[name="tier_a_waives_human_review"]').check();
     await cyberForm.locator('input[name="tier_c_active"]').check();
-    await Promise.all([page.waitForURL(/saved=cyber/), cyberForm.getByRole('button', { name: 'Save cyber decision' }).click()]);
+    await Promise.all([page.waitForURL(/saved=cyber/), cyberForm.getByRole('button', { name: 'Approve' }).click()]);
     assert.match(await page.getByRole('status').innerText(), /Cyber decision saved/);
     const cyber = (await retrieve(server(), org, id)).programs.cyber!;
     assert.equal(cyber.status, 'active');
     assert.deepEqual(cyber.tiers, { a: { status: 'active' }, b: { status: 'inactive' }, c: { status: 'active' } });
     assert.deepEqual(cyber.requirements, { data_retention: true, human_review: false });
-    assert.match(await page.locator('#history').innerText(), /cyber\.status_changed/);
+    assert.match(await page.locator('#history').innerText(), /set the Cyber Verification Program to active \(it was pending\)/);
     await screenshot(page, 'console-6-cyber-approved');
 
     await page.getByRole('link', { name: 'Review queue' }).click();
@@ -110,20 +108,24 @@ describeInBrowser('review console in a browser', (server, browser) => {
     await open.locator('select[name="type"]').selectOption('restriction');
     await open.locator('select[name="reason"]').selectOption('fraud_or_abuse');
     await open.locator('input[name="expires_at"]').fill(expires.toISOString().slice(0, 16));
-    await open.getByLabel(/Clearable by an identity check/).check();
-    await Promise.all([page.waitForURL(/saved=opened/), open.getByRole('button', { name: 'Open action' }).click()]);
+    await open.getByLabel(/An identity check can clear it/).check();
+    await Promise.all([page.waitForURL(/saved=opened/), open.getByRole('button', { name: 'Open the action' }).click()]);
     const restricted = await retrieve(server(), org, id);
     assert.equal(restricted.enforcement_status, 'restricted');
     assert.equal(restricted.enforcement_actions[0].expires_at, expires.toISOString().replace('.000Z', 'Z'));
     assert.equal((restricted.enforcement_actions[0] as any).action, 'verify');
-    assert.match(await page.locator('#enforcement').innerText(), /fraud_or_abuse/);
+    assert.match(await page.locator('#enforcement').innerText(), /restriction \(Fraud or abuse\)/);
     await screenshot(page, 'console-9-restricted');
 
-    await Promise.all([page.waitForURL(/saved=resolved/), page.getByRole('button', { name: 'Resolve' }).click()]);
+    await page.getByRole('button', { name: 'Resolve…' }).click();
+    assert.equal(await page.locator('h1').innerText(), 'Resolve this restriction?');
+    await screenshot(page, 'console-10a-confirm-resolve');
+    await Promise.all([page.waitForURL(/saved=resolved/), page.getByRole('button', { name: 'Yes, resolve the restriction' }).click()]);
     const resolved = await retrieve(server(), org, id);
     assert.equal(resolved.enforcement_status, 'unrestricted');
     assert.deepEqual(resolved.enforcement_actions, []);
-    assert.match(await page.locator('#history').innerText(), /enforcement\.resolved[\s\S]*enforcement\.opened/);
+    assert.match(await page.locator('#history').innerText(), /resolved the restriction \(Fraud or abuse\)[\s\S]*opened a restriction \(Fraud or abuse\)/);
+    assert.match(await page.locator('#resolved-actions summary').innerText(), /Resolved actions \(1\)/);
     await screenshot(page, 'console-10-resolved');
 
     await page.getByRole('button', { name: 'Sign out' }).click();

@@ -62,13 +62,12 @@ describeInBrowser('platform → end customer → provider, in a browser', (serve
 
     const provider = await consoleOnProfile(operatorKey, id);
     await screenshot(provider, 'loop-enroll-3-console');
-    const cyber = provider.locator('#cyber form');
-    await cyber.locator('select[name="status"]').selectOption('active');
+    const cyber = provider.locator('#cyber form').first();
     assert.equal(await cyber.locator('input[name="tier_b_active"]').isChecked(), true, 'the requested tier comes pre-ticked');
     await cyber.locator('input[name="tier_b_requires_data_retention"]').check();
     await cyber.locator('input[name="tier_b_requires_human_review"]').check();
     await cyber.locator('input[name="tier_b_waives_human_review"]').check();
-    await Promise.all([provider.waitForURL(/saved=cyber/), cyber.getByRole('button', { name: 'Save cyber decision' }).click()]);
+    await Promise.all([provider.waitForURL(/saved=cyber/), cyber.getByRole('button', { name: 'Approve' }).click()]);
     await screenshot(provider, 'loop-enroll-4-approved');
 
     const active = await sdk.userProfiles.retrieve(id);
@@ -86,8 +85,8 @@ describeInBrowser('platform → end customer → provider, in a browser', (serve
     const open = provider.locator('#enforcement form').last();
     await open.locator('select[name="type"]').selectOption('restriction');
     await open.locator('select[name="reason"]').selectOption('fraud_or_abuse');
-    await open.getByLabel(/Clearable by an identity check/).check();
-    await Promise.all([provider.waitForURL(/saved=opened/), open.getByRole('button', { name: 'Open action' }).click()]);
+    await open.getByLabel(/An identity check can clear it/).check();
+    await Promise.all([provider.waitForURL(/saved=opened/), open.getByRole('button', { name: 'Open the action' }).click()]);
     await screenshot(provider, 'loop-check-1-restriction-opened');
 
     const restricted = await sdk.userProfiles.retrieve(id);
@@ -100,6 +99,10 @@ describeInBrowser('platform → end customer → provider, in a browser', (serve
     assert.equal(await customer.locator('input[name="tier"]').count(), 0, 'the identity check comes first');
     await screenshot(customer, 'loop-check-2-portal-check');
     await customer.getByLabel('Full legal name').fill('Gloria Bexley');
+    await customer.getByLabel('Date of birth').fill('1984-08-12');
+    await customer.getByLabel('Country that issued your document').selectOption('DE');
+    await customer.getByLabel('Document', { exact: true }).selectOption('passport');
+    await customer.getByLabel('Document number').fill('C01X00T47');
     await customer.getByLabel(/I confirm/).check();
     await Promise.all([customer.waitForURL(/done=identity_check/), customer.getByRole('button', { name: 'Submit identity check' }).click()]);
     await screenshot(customer, 'loop-check-3-submitted');
@@ -109,13 +112,16 @@ describeInBrowser('platform → end customer → provider, in a browser', (serve
     assert.equal((inReview.enforcement_actions[0] as { action: string | null }).action, null);
 
     await provider.reload();
-    await Promise.all([provider.waitForURL(/saved=/), provider.getByRole('button', { name: 'Pass check' }).click()]);
+    // the reviewer sees what was submitted beside what the platform stated
+    assert.match(await provider.locator('#enforcement').innerText(), /Gloria Bexley[\s\S]*Globex Research[\s\S]*does not match the profile name/);
+    await provider.getByLabel('Note for the history (optional)').fill('Passport seen.');
+    await Promise.all([provider.waitForURL(/saved=/), provider.getByRole('button', { name: 'Pass the check' }).click()]);
     await screenshot(provider, 'loop-check-4-passed');
 
     const cleared = await sdk.userProfiles.retrieve(id);
     assert.equal(cleared.enforcement_status, 'unrestricted');
     assert.deepEqual(cleared.enforcement_actions, []);
-    assert.match(await provider.locator('#history').innerText(), /enforcement\.resolved[\s\S]*identity_check\.submitted[\s\S]*enforcement\.opened/);
+    assert.match(await provider.locator('#history').innerText(), /resolved the restriction \(Fraud or abuse\)[\s\S]*passed the identity check on the restriction \(Fraud or abuse\)\. “?Passport seen\.”?[\s\S]*submitted an identity check[\s\S]*opened a restriction/);
   });
 
   it('ban: the operator bans → banned, nothing the end customer can do → resolved → unrestricted', async () => {
@@ -125,7 +131,9 @@ describeInBrowser('platform → end customer → provider, in a browser', (serve
     const open = provider.locator('#enforcement form').last();
     await open.locator('select[name="type"]').selectOption('ban');
     await open.locator('select[name="reason"]').selectOption('usage_policy_violation');
-    await Promise.all([provider.waitForURL(/saved=opened/), open.getByRole('button', { name: 'Open action' }).click()]);
+    await open.getByRole('button', { name: 'Open the action' }).click();
+    assert.equal(await provider.locator('h1').innerText(), 'Ban this profile?');
+    await Promise.all([provider.waitForURL(/saved=opened/), provider.getByRole('button', { name: 'Yes, ban the profile' }).click()]);
     await screenshot(provider, 'loop-ban-1-banned');
 
     const banned = await sdk.userProfiles.retrieve(id);
@@ -145,7 +153,8 @@ describeInBrowser('platform → end customer → provider, in a browser', (serve
     assert.equal(await customer.getByRole('button', { name: 'Submit identity check' }).count(), 0, 'a ban offers no identity check');
     await screenshot(customer, 'loop-ban-2-portal');
 
-    await Promise.all([provider.waitForURL(/saved=resolved/), provider.getByRole('button', { name: 'Resolve' }).click()]);
+    await provider.getByRole('button', { name: 'Resolve…' }).click();
+    await Promise.all([provider.waitForURL(/saved=resolved/), provider.getByRole('button', { name: 'Yes, resolve the ban' }).click()]);
     await screenshot(provider, 'loop-ban-3-resolved');
     assert.equal((await sdk.userProfiles.retrieve(id)).enforcement_status, 'unrestricted');
   });

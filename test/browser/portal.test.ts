@@ -89,12 +89,53 @@ describeInBrowser('verification portal in a browser', (server, browser) => {
     await screenshot(page, 'portal-4-identity-check');
 
     await page.getByLabel('Full legal name').fill('Robert Example');
+    await page.getByLabel('Date of birth').fill('1984-08-12');
+    await page.getByLabel('Country that issued your document').selectOption('DE');
+    await page.getByLabel('Document', { exact: true }).selectOption('passport');
+    await page.getByLabel('Document number').fill('C01X00T47');
     await page.getByLabel(/I confirm/).check();
     await Promise.all([page.waitForURL(/done=identity_check/), page.getByRole('button', { name: 'Submit identity check' }).click()]);
     assert.match(await page.locator('main').innerText(), /identity check was submitted/);
     assert.equal(await page.locator('input[name="tier"]').count(), 3, 'the programs are offered once the check is in');
     await screenshot(page, 'portal-5-identity-check-submitted');
     assert.equal((await p.client.userProfiles.retrieve(p.id)).enforcement_status, 'pending');
+    assert.deepEqual(problems, []);
+  });
+
+  it('keeps tiers in review when applying for more, never offers an active tier, says each problem once, and wears the platform\'s brand', async () => {
+    const p = await setup('Dana Example');
+    // the organization's logo (a 1×1 PNG) and accent colour, set through the operator API
+    const logo = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYGD4DwABBAEAwS2OUAAAAABJRU5ErkJggg==', 'base64');
+    const branded = await call(server(), 'POST', '/v1/operator/organization/branding', {
+      key: p.operatorKey, body: { accent_color: '#1a5fb4', logo_png_base64: logo.toString('base64') },
+    });
+    assert.equal(branded.status, 200, branded.text);
+    const granted = await call(server(), 'POST', `/v1/operator/user_profiles/${p.id}/programs/cyber`, { key: p.operatorKey, body: { status: 'active', tiers: { b: { status: 'active' } } } });
+    assert.equal(granted.status, 200, granted.text);
+    const { page, problems } = await newPage();
+    await page.goto(await p.actionUrl());
+    assert.equal(await page.locator('header .brand img').evaluate((img: any) => img.naturalWidth), 1, 'the logo loads under the CSP');
+    const accent = await page.getByRole('button', { name: /Cyber Verification Program|Add to my application/ }).evaluate((b: any) => (globalThis as any).getComputedStyle(b).backgroundColor);
+    assert.equal(accent, 'rgb(26, 95, 180)', 'the accent colour is applied');
+    assert.equal(await page.locator('input[name="tier"][value="b"]').count(), 0, 'the active tier is not offered');
+
+    // an empty submit: one message, once
+    await page.getByRole('button', { name: 'Apply for the Cyber Verification Program' }).click();
+    assert.equal(await page.getByText('Choose at least one tier.').count(), 1);
+    await screenshot(page, 'portal-7-one-message');
+
+    await page.getByLabel(/Specialized Access/).check();
+    await Promise.all([page.waitForURL(/done=cyber/), page.getByRole('button', { name: 'Apply for the Cyber Verification Program' }).click()]);
+    // tier A is in review: shown as such, not offered; apply for C too, and A stays in review
+    assert.equal(await page.locator('input[name="tier"][value="a"]').count(), 0);
+    assert.match(await page.locator('#cyber').innerText(), /Specialized Access \(tier A\): in review/);
+    await page.getByLabel(/Defense Access/).check();
+    await Promise.all([page.waitForURL(/done=cyber/), page.getByRole('button', { name: 'Add to my application' }).click()]);
+    assert.match(await page.locator('#cyber').innerText(), /Specialized Access \(tier A\): in review[\s\S]*Defense Access \(tier C\): in review/);
+    assert.match(await page.locator('#cyber').innerText(), /nothing more to apply for/);
+    await screenshot(page, 'portal-8-tiers-in-review');
+    const view = await call(server(), 'GET', `/v1/operator/user_profiles/${p.id}`, { key: p.operatorKey });
+    assert.deepEqual(view.json.cyber.application.tiers, ['a', 'c']);
     assert.deepEqual(problems, []);
   });
 

@@ -37,7 +37,8 @@ export function endCustomer(server: TestServer, org: ConsoleOrg) {
   return {
     applyForCyber: (id: string, tiers: CyberTier[]) => standing.applyForCyber(orgId, id, actor, tiers),
     applyForEfs: (id: string, features: EfsFeature[]) => standing.applyForEfs(orgId, id, actor, features),
-    submitIdentityCheck: (id: string) => standing.submitIdentityCheck(orgId, id, actor),
+    submitIdentityCheck: (id: string, evidence?: Parameters<TestServer['sealedEvidence']>[0]) =>
+      standing.submitIdentityCheck(orgId, id, actor, server.sealedEvidence(evidence)),
   };
 }
 

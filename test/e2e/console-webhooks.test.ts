@@ -38,7 +38,8 @@ function logRows(html: string) {
   return [...html.matchAll(/<tr id="attempt-(whe_[0-9a-f]{32})-(\d+)">([\s\S]*?)<\/tr>/g)].map(([, eventId, attempt, row]) => ({
     eventId,
     attempt: Number(attempt),
-    cells: [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map(([, cell]) => text(cell)),
+    // a time cell reads as its machine-readable datetime (the text says it in words, relative to now)
+    cells: [...row.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map(([, cell]) => /<time datetime="([^"]+)"/.exec(cell)?.[1] ?? text(cell)),
     resend: new RegExp(`<form method="post" action="/console/webhooks/whep_[^/"]+/events/${eventId}/resend"`).test(row),
   }));
 }

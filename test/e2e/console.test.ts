@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeEachEngine } from '../support/suite.ts';
+import { DeliveryWorker } from '../../src/webhooks/worker.ts';
 import {
   ConsoleClient, csrfOf, endCustomer, newConsoleOrg, newProfile, profilePath, retrieve, signedIn,
   type ConsoleOrg, type PageResponse,
@@ -32,9 +33,13 @@ function assertSecurityHeaders(response: PageResponse) {
 
 const sessionCookieLine = (response: PageResponse) => response.setCookies.find((line) => line.startsWith('uprof_console='));
 
-/** A cyber form as the console renders it: `tiers` maps a tier to what is ticked for it. */
+/**
+ * A cyber form as the console renders it: `active` is the Approve form (`tiers` maps a tier to what is
+ * ticked for it), `rejected` the Reject form with a reason; anything else is a form the console never renders.
+ */
 function cyberForm(status: string, tiers: Record<string, { requires?: string[]; waives?: string[] }>, earlierModels = false) {
-  const form: Record<string, string> = { status };
+  if (status === 'rejected') return { decision: 'reject', reason: 'usage_policy' };
+  const form: Record<string, string> = status === 'active' ? { decision: 'approve' } : { decision: status };
   for (const [tier, t] of Object.entries(tiers)) {
     form[`tier_${tier}_active`] = 'on';
     for (const r of t.requires ?? []) form[`tier_${tier}_requires_${r}`] = 'on';
@@ -244,7 +249,7 @@ describeEachEngine('review console', (server) => {
       assert.ok(!queue.html.includes(foreign), 'another organization: not queued');
       assert.match(queue.html, /Cyber application: A \(Specialized Access\), B \(Red Team Access\)/);
       assert.match(queue.html, /EFS application: Customer-managed encryption keys/);
-      assert.match(queue.html, /Identity check on restriction <code>enac_/);
+      assert.match(queue.html, /Identity check on the restriction \(High harm\)/);
 
       // a decision takes the profile off the queue
       await decided(client, `${profilePath(cyber)}/cyber`, cyberForm('active', { a: {} }), 'cyber');
@@ -279,7 +284,7 @@ describeEachEngine('review console', (server) => {
         assert.equal(response.status, 400, `limit=${bad}`);
         assertSecurityHeaders(response);
       }
-      assert.equal((await client.get('/console/profiles?after=page_forged')).status, 400);
+      assert.equal((await client.get('/console/profiles?page=page_forged')).status, 400);
     });
 
     it('shows a profile in full and escapes what the platform wrote', async () => {
@@ -291,7 +296,7 @@ describeEachEngine('review console', (server) => {
       assert.ok(!page.html.includes('<script>'), 'no markup from data');
       assert.ok(page.html.includes('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;'));
       for (const section of ['id="cyber"', 'id="efs"', 'id="enforcement"', 'id="history"']) assert.ok(page.html.includes(section), section);
-      assert.match(page.html, /profile\.created/);
+      assert.match(page.html, /created the profile as <q>&lt;script&gt;/);
       assertSecurityHeaders(page);
       assert.equal((await client.get('/console/profiles/uprof_nonsense')).status, 404);
       assert.equal((await client.get('/console/nowhere')).status, 404);
@@ -318,16 +323,18 @@ describeEachEngine('review console', (server) => {
       assert.deepEqual(cyber.tiers, { a: { status: 'active' }, b: { status: 'inactive' }, c: { status: 'inactive' } });
       assert.deepEqual(cyber.requirements, { data_retention: true, human_review: true });
 
-      await decided(client, path, cyberForm('rejected', { a: {} }), 'cyber');
+      await decided(client, path, cyberForm('rejected', { a: {} }), 'cyber_rejected');
       cyber = (await retrieve(server(), org, id)).programs.cyber!;
       assert.equal(cyber.status, 'rejected');
       assert.deepEqual(cyber.tiers, { a: { status: 'inactive' }, b: { status: 'inactive' }, c: { status: 'inactive' } });
       assert.equal(cyber.requirements, null);
 
-      const page = await client.get(`${profilePath(id)}?saved=cyber`);
-      assert.match(page.html, /Cyber decision saved\./);
-      assert.match(page.html, /cyber\.status_changed/);
-      assert.ok(page.html.includes(`operator<br><code>${org.operator.key_id}</code>`), 'history names the operator key');
+      const page = await client.get(`${profilePath(id)}?saved=cyber_rejected`);
+      assert.match(page.html, /Cyber decision saved: rejected\./);
+      assert.match(page.html, /set the Cyber Verification Program to rejected \(it was active\)\. Reason given: The application does not meet the usage policies/);
+      assert.ok(page.html.includes(`<strong>Operator key …${org.operator.api_key.slice(-4)}</strong> set the Cyber`), 'history names the operator key');
+      // a rejection needs its reason
+      await assertRefusedOnPage(client, org, id, path, { decision: 'reject' }, 400, /reason: choose the reason/);
     });
 
     it('refuses an incoherent or unknown cyber decision on the page, changing nothing', async () => {
@@ -336,8 +343,9 @@ describeEachEngine('review console', (server) => {
       const client = await signedIn(server(), org);
       const path = `${profilePath(id)}/cyber`;
       await assertRefusedOnPage(client, org, id, path, cyberForm('active', {}), 400, /an active cyber program needs at least one active tier/);
-      await assertRefusedOnPage(client, org, id, path, cyberForm('approved', { a: {} }), 400, /status: must be one of/);
-      await assertRefusedOnPage(client, org, id, path, {}, 400, /status: must be one of/);
+      await assertRefusedOnPage(client, org, id, path, cyberForm('approved', { a: {} }), 400, /decision: must be &quot;approve&quot; or &quot;reject&quot;/);
+      await assertRefusedOnPage(client, org, id, path, {}, 400, /decision: must be &quot;approve&quot; or &quot;reject&quot;/);
+      await assertRefusedOnPage(client, org, id, path, { decision: 'reject', reason: 'because' }, 400, /reason: must be one of/);
       // the other side: earlier-model access alone makes an active program
       await decided(client, path, cyberForm('active', {}, true), 'cyber');
       const cyber = (await retrieve(server(), org, id)).programs.cyber!;
@@ -351,13 +359,14 @@ describeEachEngine('review console', (server) => {
       await endCustomer(server(), org).applyForEfs(id, ['cmek', 'storage']);
       const client = await signedIn(server(), org);
       const path = `${profilePath(id)}/efs`;
-      await decided(client, path, { status: 'active', feature_cmek: 'on', feature_storage: 'on' }, 'efs');
+      await decided(client, path, { decision: 'approve', feature_cmek: 'on', feature_storage: 'on' }, 'efs');
       assert.deepEqual((await retrieve(server(), org, id)).programs.efs, {
         status: 'active',
         features: { data_retention_exemption: { status: 'inactive' }, cmek: { status: 'active' }, storage: { status: 'active' } },
       });
-      await assertRefusedOnPage(client, org, id, path, { status: 'granted', feature_cmek: 'on' }, 400, /status: must be one of/);
-      await decided(client, path, { status: 'rejected', feature_cmek: 'on' }, 'efs');
+      await assertRefusedOnPage(client, org, id, path, { decision: 'granted', feature_cmek: 'on' }, 400, /decision: must be/);
+      await assertRefusedOnPage(client, org, id, path, { decision: 'approve' }, 400, /tick at least one feature/);
+      await decided(client, path, { decision: 'reject', reason: 'incomplete_application' }, 'efs_rejected');
       assert.deepEqual((await retrieve(server(), org, id)).programs.efs, {
         status: 'rejected',
         features: { data_retention_exemption: { status: 'inactive' }, cmek: { status: 'inactive' }, storage: { status: 'inactive' } },
@@ -379,14 +388,27 @@ describeEachEngine('review console', (server) => {
       assert.equal((action as any).action, 'verify');
       assert.equal(action.expires_at, new Date(expires).toISOString().replace('.000Z', 'Z'));
       const history = (await client.get(profilePath(id))).html;
-      assert.ok(history.includes(`&quot;expires_at&quot;:&quot;${action.expires_at}&quot;`), 'history shows the expiry as a timestamp');
+      assert.match(history, /opened a restriction \(Fraud or abuse\), which an identity check can clear, lapsing \d+ \w+ \d{4}, \d\d:\d\d UTC\./);
 
-      await decided(client, `${profilePath(id)}/actions/${action.id}/resolve`, {}, 'resolved');
+      // resolving asks first, and changes nothing until confirmed
+      await assertNoChange(org, id, async () => {
+        const ask = await client.submit(`${profilePath(id)}/actions/${action.id}/resolve`, {});
+        assert.equal(ask.status, 200);
+        assert.match(ask.html, /<h1>Resolve this restriction\?<\/h1>/);
+        assert.match(ask.html, /name="confirm" value="yes"/);
+        assert.match(ask.html, /Yes, resolve the restriction/);
+      });
+      await decided(client, `${profilePath(id)}/actions/${action.id}/resolve`, { confirm: 'yes' }, 'resolved');
       const resolved = await retrieve(server(), org, id);
       assert.equal(resolved.enforcement_status, 'unrestricted');
       assert.deepEqual(resolved.enforcement_actions, []);
       // resolving it again: nothing open by that id
       await assertRefusedOnPage(client, org, id, `${profilePath(id)}/actions/${action.id}/resolve`, {}, 404, /No open enforcement action/);
+      await assertRefusedOnPage(client, org, id, `${profilePath(id)}/actions/${action.id}/resolve`, { confirm: 'yes' }, 404, /No open enforcement action/);
+      // it is listed as resolved, with who resolved it
+      const after = (await client.get(profilePath(id))).html;
+      assert.match(after, /<summary>Resolved actions \(1\)<\/summary>/);
+      assert.match(after, /<strong>restriction \(Fraud or abuse\)<\/strong>: resolved by Operator key …/);
     });
 
     it('opens bans and account-compromise restrictions without expiry, and refuses what the rules forbid', async () => {
@@ -399,8 +421,8 @@ describeEachEngine('review console', (server) => {
         [{ type: 'restriction', reason: 'high_harm', expires_at: datetimeLocal(now - MINUTE) }, /expires_at: must be in the future/],
         [{ type: 'restriction', reason: 'high_harm', expires_at: 'tomorrow' }, /expires_at: give a date and time/],
         [{ type: 'restriction', reason: 'high_harm', expires_at: '2030-02-30T10:00' }, /is not a valid date and time/],
-        [{ type: 'ban', reason: 'high_harm', clearable: 'on' }, /a ban cannot be cleared/],
-        [{ type: 'ban', reason: 'high_harm', expires_at: datetimeLocal(now + 60 * MINUTE) }, /never expire/],
+        [{ type: 'ban', reason: 'high_harm', clearable: 'on', confirm: 'yes' }, /a ban cannot be cleared/],
+        [{ type: 'ban', reason: 'high_harm', expires_at: datetimeLocal(now + 60 * MINUTE), confirm: 'yes' }, /never expire/],
         [{ type: 'restriction', reason: 'account_compromise', expires_at: datetimeLocal(now + 60 * MINUTE) }, /never expire/],
         [{ type: 'suspension', reason: 'high_harm' }, /type: must be one of/],
         [{ type: 'restriction', reason: 'because' }, /reason: must be one of/],
@@ -416,27 +438,37 @@ describeEachEngine('review console', (server) => {
         ['unspecified', false, null],
         ['account_compromise', true, null],
       ]);
-      await decided(client, path, { type: 'ban', reason: 'usage_policy_violation' }, 'opened');
+      // a ban asks first
+      await assertNoChange(org, id, async () => {
+        const ask = await client.submit(path, { type: 'ban', reason: 'usage_policy_violation' });
+        assert.equal(ask.status, 200);
+        assert.match(ask.html, /<h1>Ban this profile\?<\/h1>/);
+        assert.match(ask.html, /name="type" value="ban"/);
+      });
+      await decided(client, path, { type: 'ban', reason: 'usage_policy_violation', confirm: 'yes' }, 'opened');
       profile = await retrieve(server(), org, id);
       assert.equal(profile.enforcement_status, 'banned');
       assert.equal(profile.enforcement_actions.at(-1)!.type, 'ban');
       assert.equal(profile.enforcement_actions.at(-1)!.expires_at, null);
     });
 
-    it('marks a lapsed restriction as expired, which the platform no longer sees', async () => {
+    it('lists a lapsed restriction as resolved (it lapsed), which the platform no longer sees', async () => {
       const org = await newConsoleOrg(server());
       const id = await newProfile(server(), org);
       const client = await signedIn(server(), org);
       const expires = Math.floor((server().clock.now() + 5 * MINUTE) / MINUTE) * MINUTE;
       await decided(client, `${profilePath(id)}/actions`, { type: 'restriction', reason: 'high_harm', expires_at: datetimeLocal(expires) }, 'opened');
       const page = await client.get(profilePath(id));
-      assert.match(page.html, /<span class="status restricted">open<\/span>/);
-      assert.match(page.html, />Resolve</);
+      assert.match(page.html, /<span class="status bad">open<\/span>/);
+      assert.match(page.html, />Resolve…</);
       server().clock.advance(10 * MINUTE);
       const lapsed = await client.get(profilePath(id));
-      assert.match(lapsed.html, /<tr class="expired">/);
-      assert.match(lapsed.html, /<span class="status expired">expired<\/span>/);
-      assert.doesNotMatch(lapsed.html, />Resolve</, 'nothing left to resolve');
+      assert.doesNotMatch(lapsed.html, />Resolve…</, 'nothing left to resolve');
+      // the worker's sweeper ends it (one round, awaited: the server's own worker is kept out of the way here)
+      await new DeliveryWorker(server().store, server().secrets, { retrySchedule: [], timeoutMs: 1000, disableAfter: 1, pollMs: 600_000 }, server().clock.now, console).tick();
+      const html = (await client.get(profilePath(id))).html;
+      assert.match(html, /<summary>Resolved actions \(1\)<\/summary>/);
+      assert.match(html, /<strong>restriction \(High harm\)<\/strong>: lapsed by uprof/);
       const profile = await retrieve(server(), org, id);
       assert.equal(profile.enforcement_status, 'unrestricted');
       assert.deepEqual(profile.enforcement_actions, []);
@@ -456,16 +488,25 @@ describeEachEngine('review console', (server) => {
       let profile = await retrieve(server(), org, id);
       assert.equal(profile.enforcement_status, 'pending');
       assert.equal((profile.enforcement_actions[0] as any).action, null);
-      assert.match((await client.get(profilePath(id))).html, />Pass check</);
+      const review = (await client.get(profilePath(id))).html;
+      assert.match(review, />Pass the check</);
+      assert.match(review, /<th scope="row">Legal name<\/th><td data-label="Submitted">Ann Example<\/td><td data-label="The platform states">Ada Lovelace<\/td><td data-label="Comparison"><span class="mismatch">does not match the profile name/);
+      assert.match(review, /Germany \(DE\)/);
+      assert.match(review, /Passport <code>C01X00T47<\/code>/);
       await assertRefusedOnPage(client, org, id, path, { result: 'maybe' }, 400, /result: must be one of/);
+      await assertRefusedOnPage(client, org, id, path, { result: 'failed', note: 'x'.repeat(1001) }, 400, /note: must be at most 1000 characters/);
 
-      await decided(client, path, { result: 'failed' }, 'failed');
+      await decided(client, path, { result: 'failed', note: 'x'.repeat(1000) }, 'failed');
       profile = await retrieve(server(), org, id);
       assert.equal(profile.enforcement_status, 'restricted');
       assert.equal((profile.enforcement_actions[0] as any).action, 'verify');
 
-      await endCustomer(server(), org).submitIdentityCheck(id);
-      await decided(client, path, { result: 'passed' }, 'passed');
+      await endCustomer(server(), org).submitIdentityCheck(id, { legalName: 'ada  LOVELACE' });
+      assert.match((await client.get(profilePath(id))).html, /<span class="match">matches<\/span>/, 'case and spaces do not make a mismatch');
+      await decided(client, path, { result: 'passed', note: 'Passport checked.' }, 'passed');
+      const history = (await client.get(profilePath(id))).html;
+      assert.match(history, /passed the identity check on the restriction \(Unsupported region\)\. <q>Passport checked\.<\/q>/);
+      assert.match(history, /: identity check passed by Operator key …/);
       profile = await retrieve(server(), org, id);
       assert.equal(profile.enforcement_status, 'unrestricted');
       assert.deepEqual(profile.enforcement_actions, []);
@@ -501,9 +542,9 @@ describeEachEngine('review console', (server) => {
       await decided(client, `${profilePath(id)}/actions`, { type: 'restriction', reason: 'high_harm', clearable: 'on' }, 'opened');
       const [action] = (await retrieve(server(), org, id)).enforcement_actions;
       const forms: Array<[string, Record<string, string>]> = [
-        ['efs', { status: 'active', feature_cmek: 'on' }],
-        ['actions', { type: 'ban', reason: 'high_harm' }],
-        [`actions/${action.id}/resolve`, {}],
+        ['efs', { decision: 'approve', feature_cmek: 'on' }],
+        ['actions', { type: 'ban', reason: 'high_harm', confirm: 'yes' }],
+        [`actions/${action.id}/resolve`, { confirm: 'yes' }],
         [`actions/${action.id}/identity-check`, { result: 'passed' }],
       ];
       for (const [suffix, fields] of forms) {
@@ -531,9 +572,9 @@ describeEachEngine('review console', (server) => {
       assertSecurityHeaders(page);
       const forms: Array<[string, Record<string, string>]> = [
         ['cyber', cyberForm('active', { a: {} })],
-        ['efs', { status: 'active', feature_cmek: 'on' }],
-        ['actions', { type: 'ban', reason: 'high_harm' }],
-        [`actions/${action.id}/resolve`, {}],
+        ['efs', { decision: 'approve', feature_cmek: 'on' }],
+        ['actions', { type: 'ban', reason: 'high_harm', confirm: 'yes' }],
+        [`actions/${action.id}/resolve`, { confirm: 'yes' }],
         [`actions/${action.id}/identity-check`, { result: 'passed' }],
       ];
       for (const [suffix, fields] of forms) {
@@ -561,7 +602,7 @@ describeEachEngine('review console', (server) => {
         await client.get(profilePath(id)),
         await client.get('/console/profiles/uprof_01xxxxxxxxxxxxxxxxxxxxxx'),
         await client.post(`${profilePath(id)}/cyber`, {}),
-        await client.submit(`${profilePath(id)}/cyber`, { status: 'nope' }),
+        await client.submit(`${profilePath(id)}/cyber`, { decision: 'nope' }),
         await client.submit(`${profilePath(id)}/cyber`, cyberForm('active', { a: {} })),
       ];
       assert.deepEqual(responses.map((r) => r.status), [200, 401, 200, 200, 200, 404, 403, 400, 303]);
@@ -573,6 +614,6 @@ describeEachEngine('review console', (server) => {
       }
     });
   });
-  // the delivery worker's sweeper resolves lapsed restrictions on its own: keep it out of the way, so the
-  // console's marking of a lapsed but not yet swept restriction is seen deterministically
+  // the delivery worker's sweeper resolves lapsed restrictions on its own: keep it out of the way, so a
+  // lapsed but not yet swept restriction is seen deterministically
 }, { WEBHOOK_POLL_MS: '600000' });

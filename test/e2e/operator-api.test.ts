@@ -148,6 +148,7 @@ describeEachEngine('operator API', (server) => {
         c: { status: 'inactive', requirements: { data_retention: true, human_review: false }, waivers: { data_retention: false, human_review: false } },
       },
       application: null,
+      rejection_reason: null,
     });
     assert.deepEqual((await t.retrieveBeta(id)).trust_grants, { cyber: { status: 'active' } });
     const listed = await t.listed(id);
@@ -230,7 +231,7 @@ describeEachEngine('operator API', (server) => {
       return res;
     });
     await step('a failed identity check', async () => {
-      await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+      await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
       return t.op.check(id, actionId, { result: 'failed' });
     });
     await step('the action resolved', () => t.op.resolve(id, actionId));
@@ -256,7 +257,7 @@ describeEachEngine('operator API', (server) => {
     const beta = await t.retrieveBeta(id);
     assert.ok(!('enforcement_status' in beta) && !('enforcement_actions' in beta), 'the beta shape has no enforcement');
 
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     const pending = await t.retrieve(id);
     assert.equal(pending.enforcement_status, 'pending');
     assert.equal(pending.enforcement_actions[0].action, null, 'nothing to do while the check is reviewed');
@@ -267,7 +268,7 @@ describeEachEngine('operator API', (server) => {
     assert.equal(failed.profile.enforcement_actions[0].action, 'verify', 'decisions §25: verify offered again');
     assert.deepEqual(await t.retrieve(id), failed.profile);
 
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     const passed = assertOk(await t.op.check(id, actionId, { result: 'passed' }));
     assert.equal(passed.profile.enforcement_status, 'unrestricted');
     assert.deepEqual(passed.profile.enforcement_actions, []);
@@ -284,7 +285,7 @@ describeEachEngine('operator API', (server) => {
     const checked = await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
     server().clock.advance(1_000);
     const ban = await t.open(id, { type: 'ban', reason: 'usage_policy_violation', clearable: false, expires_at: null });
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
 
     const banned = await t.retrieve(id);
     assert.equal(banned.enforcement_status, 'banned', 'a ban dominates a pending check');
@@ -313,7 +314,7 @@ describeEachEngine('operator API', (server) => {
     const { id } = await t.newProfile();
     await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
     const compromise = await t.open(id, { type: 'restriction', reason: 'account_compromise' });
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     const profile = await t.retrieve(id);
     assert.equal(profile.enforcement_status, 'restricted');
     assert.deepEqual(profile.enforcement_actions.map((a: any) => a.action), [null, null]);
@@ -363,7 +364,7 @@ describeEachEngine('operator API', (server) => {
     await t.open(banned, { type: 'ban', reason: 'high_harm' });
     const pending = (await t.newProfile('pending')).id;
     await t.open(pending, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
-    await standing().submitIdentityCheck(t.org, pending, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, pending, END_CUSTOMER, server().sealedEvidence());
 
     const filtered = async (statuses: ('unrestricted' | 'pending' | 'restricted' | 'banned')[]) => {
       const found: any[] = [];
@@ -401,7 +402,7 @@ describeEachEngine('operator API', (server) => {
     await standing().applyForEfs(t.org, efsApplicant, END_CUSTOMER, ['cmek']);
     server().clock.advance(1_000);
     const checkId = await t.open(checked, { type: 'restriction', reason: 'high_harm', clearable: true });
-    await standing().submitIdentityCheck(t.org, checked, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, checked, END_CUSTOMER, server().sealedEvidence());
 
     assert.deepEqual(assertOk(await t.op.queue()), {
       data: [
@@ -447,7 +448,7 @@ describeEachEngine('operator API', (server) => {
     tick();
     const actionId = await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
     tick();
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     tick();
     assertOk(await t.op.check(id, actionId, { result: 'failed' }));
     tick();
@@ -587,8 +588,8 @@ describeEachEngine('operator API', (server) => {
     // not submitted yet: nothing to review, whichever result
     await refusedWithoutChange(t, id, 400, 'invalid_request_error', () => t.op.check(id, actionId, { result: 'passed' }));
     await refusedWithoutChange(t, id, 400, 'invalid_request_error', () => t.op.check(id, actionId, { result: 'failed' }));
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
-    for (const body of [{}, { result: 'pass' }, { result: true }, { result: 'passed', note: 'x' }, []]) {
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
+    for (const body of [{}, { result: 'pass' }, { result: true }, { result: 'passed', reason: 'x' }, { result: 'passed', note: 5 }, { result: 'passed', note: 'x'.repeat(1001) }, []]) {
       await refusedWithoutChange(t, id, 400, 'invalid_request_error', () => t.op.check(id, actionId, body));
     }
     assert.equal((await t.retrieve(id)).enforcement_status, 'pending');
@@ -602,7 +603,7 @@ describeEachEngine('operator API', (server) => {
     const { id } = await t.newProfile();
     await standing().applyForCyber(t.org, id, END_CUSTOMER, ['a']);
     const actionId = await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     const admin = await server().newKey({ organization: `operator-test-admin-${randomUUID()}`, role: 'admin' });
     const foreign = await tenant();
     const callers: [string, OperatorApi][] = [
@@ -651,7 +652,7 @@ describeEachEngine('operator API', (server) => {
     const t = await tenant();
     const { id } = await t.newProfile();
     const actionId = await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     for (const bad of ['uprof_01' + 'A'.repeat(22), 'uprof_nope', 'nope']) {
       for (const [route, attempt] of everyRoute(t.op, bad, actionId)) {
         if (route !== 'GET review_queue') assertApiError(await attempt(), 404, 'not_found_error');
@@ -669,7 +670,7 @@ describeEachEngine('operator API', (server) => {
     const t = await tenant();
     const { id } = await t.newProfile();
     await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     await refusedWithoutChange(t, id, 404, 'not_found_error', () => t.op.resolve(id, UNKNOWN_ACTION));
     await refusedWithoutChange(t, id, 404, 'not_found_error', () => t.op.check(id, UNKNOWN_ACTION, { result: 'passed' }));
   });
@@ -678,7 +679,7 @@ describeEachEngine('operator API', (server) => {
     const t = await tenant();
     const { id } = await t.newProfile();
     await t.open(id, { type: 'restriction', reason: 'fraud_or_abuse', clearable: true });
-    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER);
+    await standing().submitIdentityCheck(t.org, id, END_CUSTOMER, server().sealedEvidence());
     for (const bad of ['enac_nope', 'nope', 'uprof_01' + 'A'.repeat(22)]) {
       await refusedWithoutChange(t, id, 404, 'not_found_error', () => t.op.resolve(id, bad));
       await refusedWithoutChange(t, id, 404, 'not_found_error', () => t.op.check(id, bad, { result: 'passed' }));

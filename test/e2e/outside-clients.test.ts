@@ -367,7 +367,7 @@ describeEachEngine('outside clients', (server) => {
       await assertRefusesArrays(send, 'limit', '5');
     });
 
-    it('console pages: /console/profiles (id, limit, after), /console/profiles/{id} (saved), /console/webhooks/{id} (limit, saved)', async () => {
+    it('console pages: /console/profiles (id, limit, page, name_prefix, reference_id), /console/profiles/{id} (saved), /console/webhooks/{id} (limit, saved)', async () => {
       const org = await newConsoleOrg(server());
       const client = await signedIn(server(), org);
       const hook = await call(server(), 'POST', '/v1/organizations/webhooks', {
@@ -379,12 +379,14 @@ describeEachEngine('outside clients', (server) => {
         return { status: r.status, headers: r.headers, text: r.html, json: undefined };
       };
       const firstPage = await client.get('/console/profiles?limit=1');
-      const after = /href="\/console\/profiles\?after=([^&"]+)/.exec(firstPage.html)?.[1];
-      assert.ok(after, 'a next-page link');
+      const next = /href="\/console\/profiles\?[^"]*page=([^&"]+)/.exec(firstPage.html)?.[1];
+      assert.ok(next, 'a next-page link');
       const someProfile = /href="\/console\/profiles\/(uprof_[^"]+)"/.exec(firstPage.html)?.[1];
       assert.ok(someProfile);
       await assertRefusesArrays(page('/console/profiles'), 'limit', '1');
-      await assertRefusesArrays(page('/console/profiles'), 'after', after);
+      await assertRefusesArrays(page('/console/profiles'), 'page', decodeURIComponent(next));
+      await assertRefusesArrays(page('/console/profiles'), 'name_prefix', 'On');
+      await assertRefusesArrays(page('/console/profiles'), 'reference_id', 'user_1');
       await assertRefusesArrays(page('/console/profiles'), 'id', someProfile);
       await assertRefusesArrays(page(`/console/profiles/${someProfile}`), 'saved', 'cyber');
       await assertRefusesArrays(page(`/console/webhooks/${hook.json.id}`), 'limit', '5');

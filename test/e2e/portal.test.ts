@@ -104,6 +104,9 @@ function assertDoneRedirect(res: Page, url: string, done: string) {
   return location.href;
 }
 
+/** A complete, valid identity check. */
+const EVIDENCE = { legal_name: 'Ann Example', date_of_birth: '1990-04-23', country: 'DE', document_type: 'passport', document_number: 'C01X00T47', confirm: 'yes' };
+
 describeEachEngine('verification portal', (server) => {
   let platforms = 0;
 
@@ -230,7 +233,14 @@ describeEachEngine('verification portal', (server) => {
       const url = await p.actionUrl();
       const page = await get(url);
       assert.match(page.text, /Active tiers: Red Team Access \(tier B\)/);
-      assert.match(page.text, /value="b"> Red Team Access \(tier B\) <span class="muted">— already active/);
+      assert.match(page.text, /<li>Red Team Access \(tier B\): <span class="status good">active/);
+      assert.doesNotMatch(page.text, /name="tier" value="b"/, 'an active tier is not offered again');
+      // asked for anyway: refused, nothing changes
+      const before = await p.state();
+      const again = await submit(url, { form: 'cyber', tier: ['a', 'b'] });
+      assert.equal(again.status, 400);
+      assert.match(again.text, /Already granted: Red Team Access \(tier B\)/);
+      assert.deepEqual(await p.state(), before);
       assertDoneRedirect(await submit(url, { form: 'cyber', tier: 'a' }), url, 'cyber');
       const ga = await p.client.userProfiles.retrieve(p.id);
       assert.equal(ga.programs.cyber?.status, 'active');
@@ -299,12 +309,12 @@ describeEachEngine('verification portal', (server) => {
 
     it('an identity check when none is open → 409', async () => {
       const p = await setup();
-      await refused(p, await p.actionUrl(), { form: 'identity_check', legal_name: 'Ann Example', confirm: 'yes' }, 409, /no identity check/);
+      await refused(p, await p.actionUrl(), { form: 'identity_check', ...EVIDENCE }, 409, /no identity check/);
       // a restriction an identity check cannot clear offers no check either
       await p.openRestriction({ reason: 'unsupported_region', clearable: false });
       const url = await p.actionUrl();
       assert.deepEqual(offers(await get(url)), { identityCheck: false, cyber: true, efs: true });
-      await refused(p, url, { form: 'identity_check', legal_name: 'Ann Example', confirm: 'yes' }, 409, /no identity check/);
+      await refused(p, url, { form: 'identity_check', ...EVIDENCE }, 409, /no identity check/);
     });
   });
 
@@ -336,7 +346,7 @@ describeEachEngine('verification portal', (server) => {
       assert.deepEqual(await p.state(), unchanged);
 
       const legalName = 'Annabel Q. Example-Legalname';
-      const landed = assertDoneRedirect(await submit(url, { form: 'identity_check', legal_name: legalName, confirm: 'yes' }), url, 'identity_check');
+      const landed = assertDoneRedirect(await submit(url, { form: 'identity_check', ...EVIDENCE, legal_name: legalName }), url, 'identity_check');
       const after = await p.client.userProfiles.retrieve(p.id);
       assert.equal(after.enforcement_status, 'pending');
       assert.equal(after.enforcement_actions.length, 1);
@@ -353,16 +363,19 @@ describeEachEngine('verification portal', (server) => {
       assert.match(later.text, /Identity check in review/);
       assert.doesNotMatch(later.text, /was submitted/);
 
-      // only the fact of the check is kept: the name is neither stored, nor shown, nor in the history
+      // the evidence is kept for the reviewer, sealed: never in the profile, its history, or the page
       assert.ok(!confirmation.text.includes(legalName));
-      const tables = ['user_profiles', 'profile_history'];
-      for (const table of tables) {
+      for (const table of ['user_profiles', 'profile_history', 'identity_checks']) {
         const rows = await server().store.sql.all<Record<string, unknown>>(`SELECT * FROM ${table}`);
-        assert.ok(!JSON.stringify(rows).includes('Legalname'), `${table} holds the legal name`);
+        assert.ok(!JSON.stringify(rows).includes('Legalname'), `${table} holds the legal name in clear`);
       }
+      const [kept] = await server().store.sql.all<{ evidence: string }>('SELECT evidence FROM identity_checks WHERE profile_id = ?', [p.id]);
+      assert.deepEqual(JSON.parse(server().secrets.open(kept.evidence)), {
+        legalName, dateOfBirth: '1990-04-23', country: 'DE', documentType: 'passport', documentNumber: 'C01X00T47',
+      });
 
       // a second submission while in review is refused: no check is open
-      const res = await submit(url, { form: 'identity_check', legal_name: legalName, confirm: 'yes' });
+      const res = await submit(url, { form: 'identity_check', ...EVIDENCE, legal_name: legalName });
       assert.equal(res.status, 409, res.text);
 
       // the operator fails it: the check is offered again (decisions §25)
@@ -371,29 +384,49 @@ describeEachEngine('verification portal', (server) => {
       assert.deepEqual(offers(await get(url)), { identityCheck: true, cyber: false, efs: false });
     });
 
-    it('the legal name: required, at most 255 characters (an emoji is one), and the box must be ticked', async () => {
+    it('the evidence: each field on both sides of its limits, one message per problem, what was typed kept', async () => {
       const p = await setup();
       await p.openRestriction({ reason: 'high_harm', clearable: true });
       const url = await p.enrollmentUrl();
+      const today = new Date(server().clock.now()).toISOString().slice(0, 10);
+      const tomorrow = new Date(server().clock.now() + 86_400_000).toISOString().slice(0, 10);
       const attempt = async (fields: Fields, status: number, message?: RegExp) => {
         const before = await p.state();
-        const res = await submit(url, { form: 'identity_check', ...fields });
+        const res = await submit(url, { form: 'identity_check', ...EVIDENCE, ...fields });
         assert.equal(res.status, status, res.text);
         if (message) {
           assert.match(res.text, message);
+          assert.equal(res.text.match(new RegExp(message.source, 'g'))?.length, 1, 'the message is shown once, beside its field');
           assert.deepEqual(await p.state(), before);
           assert.equal((await p.client.userProfiles.retrieve(p.id)).enforcement_status, 'restricted');
         }
         return res;
       };
-      await attempt({ confirm: 'yes' }, 400, /Enter your full legal name/);
-      await attempt({ legal_name: '', confirm: 'yes' }, 400, /Enter your full legal name/);
-      await attempt({ legal_name: '   ', confirm: 'yes' }, 400, /Enter your full legal name/);
-      await attempt({ legal_name: '🦊'.repeat(256), confirm: 'yes' }, 400, /at most 255 characters/);
-      await attempt({ legal_name: 'Ann\u0000Example', confirm: 'yes' }, 400, /not allowed/);
-      await attempt({ legal_name: 'Ann Example' }, 400, /Tick the box/);
-      await attempt({ legal_name: 'Ann Example', confirm: 'no' }, 400, /Tick the box/);
-      assertDoneRedirect(await attempt({ legal_name: '🦊'.repeat(255), confirm: 'yes' }, 303), url, 'identity_check');
+      await attempt({ legal_name: '' }, 400, /Enter your full legal name/);
+      await attempt({ legal_name: '   ' }, 400, /Enter your full legal name/);
+      await attempt({ legal_name: '🦊'.repeat(256) }, 400, /at most 255 characters/);
+      await attempt({ legal_name: 'Ann\u0000Example' }, 400, /not allowed/);
+      await attempt({ date_of_birth: '' }, 400, /Enter your date of birth\./);
+      await attempt({ date_of_birth: '1990-02-30' }, 400, /as a real date/);
+      await attempt({ date_of_birth: '23.04.1990' }, 400, /as a real date/);
+      await attempt({ date_of_birth: '1899-12-31' }, 400, /between 1900-01-01 and today/);
+      await attempt({ date_of_birth: tomorrow }, 400, /between 1900-01-01 and today/);
+      await attempt({ country: 'XX' }, 400, /Choose the country/);
+      await attempt({ country: 'de' }, 400, /Choose the country/);
+      await attempt({ document_type: 'library_card' }, 400, /Choose the kind of document/);
+      await attempt({ document_number: '' }, 400, /Enter the number of your document/);
+      await attempt({ document_number: 'A'.repeat(41) }, 400, /at most 40 characters/);
+      await attempt({ document_number: 'AB<12>' }, 400, /only letters, digits, spaces and hyphens/);
+      await attempt({ confirm: 'no' }, 400, /Tick the box/);
+      // several problems: one message each, and what was typed is shown again
+      const several = await attempt({ legal_name: '', country: 'XX', document_number: 'KEEP-ME-7' }, 400, /Enter your full legal name/);
+      assert.match(several.text, /Choose the country/);
+      assert.match(several.text, /value="KEEP-ME-7"/);
+      assert.match(several.text, /id="legal_name" name="legal_name" aria-describedby="legal_name-hint legal_name-error" aria-invalid="true"/);
+      // the other side of each limit
+      assertDoneRedirect(await attempt({ legal_name: '🦊'.repeat(255), date_of_birth: '1900-01-01', document_number: 'A'.repeat(40) }, 303), url, 'identity_check');
+      await p.operatorCall('POST', `/enforcement_actions/${(await p.client.userProfiles.retrieve(p.id)).enforcement_actions[0]!.id}/identity_check`, { result: 'failed' });
+      assertDoneRedirect(await attempt({ date_of_birth: today, country: 'ZW', document_type: 'residence_permit' }, 303), url, 'identity_check');
       assert.equal((await p.client.userProfiles.retrieve(p.id)).enforcement_status, 'pending');
     });
 
@@ -401,7 +434,7 @@ describeEachEngine('verification portal', (server) => {
       const p = await setup();
       await p.openRestriction({ reason: 'account_compromise', clearable: true });
       const url = await p.actionUrl();
-      assertDoneRedirect(await submit(url, { form: 'identity_check', legal_name: 'Ann Example', confirm: 'yes' }), url, 'identity_check');
+      assertDoneRedirect(await submit(url, { form: 'identity_check', ...EVIDENCE }), url, 'identity_check');
       const profile = await p.client.userProfiles.retrieve(p.id);
       assert.equal(profile.enforcement_status, 'restricted');
       assert.equal(profile.enforcement_actions[0]!.action, null);
@@ -545,7 +578,7 @@ describeEachEngine('verification portal', (server) => {
       const p = await setup();
       const actionId = await p.openRestriction({ reason: 'usage_policy_violation', clearable: true });
       const url = await p.enrollmentUrl();
-      assertDoneRedirect(await submit(url, { form: 'identity_check', legal_name: 'Ann Example', confirm: 'yes' }), url, 'identity_check');
+      assertDoneRedirect(await submit(url, { form: 'identity_check', ...EVIDENCE }), url, 'identity_check');
       const history = await p.operatorCall('GET', '/history');
       const entry = (history.json.data as any[]).find((e) => e.event === 'identity_check.submitted');
       assert.ok(entry, history.text);

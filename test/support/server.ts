@@ -9,6 +9,8 @@ import { buildApp } from '../../src/server.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import type { KeyRole } from '../../src/store/tenancy.ts';
 import type { Engine } from './engines.ts';
+import { sealEvidence, type IdentityEvidence } from '../../src/domain/identity.ts';
+import { loadMasterKey, SecretBox } from '../../src/webhooks/secrets.ts';
 
 /** A clock the test moves by hand; it starts at the real time. */
 export class TestClock {
@@ -26,8 +28,12 @@ export interface TestServer {
   store: Store;
   app: FastifyInstance;
   clock: TestClock;
+  /** the server's master-key box (what seals webhook secrets and identity-check evidence) */
+  secrets: SecretBox;
+  /** identity-check evidence sealed as the portal seals it */
+  sealedEvidence(evidence?: Partial<IdentityEvidence>): string;
   /** a key for a new, isolated organization (unless `organization` names one) */
-  newKey(options?: { organization?: string; workspace?: string; role?: KeyRole }): Promise<MintedKey>;
+  newKey(options?: { organization?: string; workspace?: string; role?: KeyRole; name?: string }): Promise<MintedKey>;
   close(): Promise<void>;
 }
 
@@ -52,6 +58,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
     serve: { profileCacheSize: config.profileCacheSize },
   });
   const clock = new TestClock();
+  const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
   const app = await buildApp(config, store, { now: clock.now });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -63,11 +70,17 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
     store,
     app,
     clock,
+    secrets,
+    sealedEvidence: (evidence = {}) =>
+      sealEvidence(secrets, {
+        legalName: 'Ann Example', dateOfBirth: '1990-04-23', country: 'DE', documentType: 'passport', documentNumber: 'C01X00T47', ...evidence,
+      }),
     newKey: (options = {}) =>
       mintKey(store, {
         organization: options.organization ?? `org-${process.pid}-${++organizations}-${Date.now()}`,
         workspace: options.workspace,
         role: options.role ?? 'platform',
+        name: options.name,
       }),
     async close() {
       await app.close();

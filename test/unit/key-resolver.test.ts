@@ -12,7 +12,7 @@ describe('KeyResolver memory', () => {
     /** a key with exactly this secret appears in the database */
     const insert = (secret: string) =>
       store.tenancy.insertKey(
-        { id: newId('apikey'), organizationId: organization.id, workspaceId: null, role: 'platform', hint: secret.slice(-4), createdAt: Date.now(), revokedAt: null },
+        { id: newId('apikey'), organizationId: organization.id, workspaceId: null, role: 'platform', name: null, hint: secret.slice(-4), createdAt: Date.now(), revokedAt: null },
         hashSecret(secret),
       );
 

@@ -262,11 +262,23 @@ describe('applyForCyber', () => {
 
   for (const status of ['pending', 'rejected'] as const) {
     it(`from ${status}: pending, with the new application`, () => {
-      const next = applyForCyber(cyber({ status, application: status === 'pending' ? { tiers: ['a'], submittedAt: NOW - 1 } : null }), ['b'], NOW);
+      const next = applyForCyber(cyber({ status, application: status === 'pending' ? { tiers: ['c'], submittedAt: NOW - 1 } : null }), ['b'], NOW);
       assert.equal(next.status, 'pending');
-      assert.deepEqual(next.application, { tiers: ['b'], submittedAt: NOW });
+      // tiers already in review stay in review, in tier order, since their first submission
+      assert.deepEqual(next.application, status === 'pending' ? { tiers: ['b', 'c'], submittedAt: NOW - 1 } : { tiers: ['b'], submittedAt: NOW });
     });
   }
+
+  it('a rejection reason does not outlive a new application', () => {
+    const next = applyForCyber(cyber({ status: 'rejected', rejectionReason: 'usage_policy' }), ['a'], NOW);
+    assert.equal('rejectionReason' in next, false);
+    assert.equal(applyForEfs(efs({ status: 'rejected', rejectionReason: 'usage_policy' }), ['cmek'], NOW).rejectionReason, undefined);
+  });
+
+  it('asking again for a tier in review keeps one of it', () => {
+    assert.deepEqual(applyForCyber(applyForCyber(null, ['a'], NOW), ['a', 'b'], NOW + 1).application, { tiers: ['a', 'b'], submittedAt: NOW });
+    assert.deepEqual(applyForEfs(applyForEfs(null, ['storage'], NOW), ['cmek'], NOW + 1).application, { features: ['cmek', 'storage'], submittedAt: NOW });
+  });
 
   it('from active: stays active with its tiers, the application kept for review', () => {
     const current = cyber({ earlierModels: true }, { a: { active: true, requires: DR } });

@@ -1,9 +1,9 @@
 import { ACTION_REASONS, ACTION_TYPES, type ActionReason, type ActionType } from '../../../domain/enforcement.js';
 import {
-  CYBER_TIERS, EFS_FEATURES, PROGRAM_STATUSES, REQUIREMENTS,
-  type CyberDecision, type CyberTierState, type EfsDecision, type RequirementFlags,
+  CYBER_TIERS, EFS_FEATURES, PROGRAM_STATUSES, REJECTION_REASONS, REQUIREMENTS,
+  type CyberDecision, type CyberTierState, type EfsDecision, type RejectionReason, type RequirementFlags,
 } from '../../../domain/programs.js';
-import { describeType, readEnum } from '../../../domain/text.js';
+import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
 import { readTimestamp } from '../../../domain/time.js';
 import { invalidRequest } from '../../../errors.js';
 
@@ -31,10 +31,19 @@ function readFlags(field: string, value: unknown): Partial<RequirementFlags> {
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, readBoolean(`${field}.${k}`, v)]));
 }
 
-/** `{status, tiers?: {a?: {status?, requirements?, waivers?}}, earlier_models?}` */
+/** `reason`: only with `status: "rejected"`, one of REJECTION_REASONS (the end customer reads it in the portal). */
+function readRejectionReason(body: Record<string, unknown>, status: string): RejectionReason | undefined {
+  if (body.reason === undefined || body.reason === null) return undefined;
+  if (status !== 'rejected') throw invalidRequest('reason: only a rejection takes a reason.');
+  return readEnum('reason', body.reason, REJECTION_REASONS);
+}
+
+/** `{status, tiers?: {a?: {status?, requirements?, waivers?}}, earlier_models?, reason?}` */
 export function readCyberDecision(value: unknown): CyberDecision {
-  const body = readObject('', value, ['status', 'tiers', 'earlier_models']);
+  const body = readObject('', value, ['status', 'tiers', 'earlier_models', 'reason']);
   const decision: CyberDecision = { status: readEnum('status', body.status, PROGRAM_STATUSES) };
+  const reason = readRejectionReason(body, decision.status);
+  if (reason) decision.reason = reason;
   if (body.tiers !== undefined) {
     const tiers = readObject('tiers', body.tiers, CYBER_TIERS);
     decision.tiers = {};
@@ -52,10 +61,12 @@ export function readCyberDecision(value: unknown): CyberDecision {
   return decision;
 }
 
-/** `{status, features?: {cmek?: 'active'|'inactive', …}}` */
+/** `{status, features?: {cmek?: 'active'|'inactive', …}, reason?}` */
 export function readEfsDecision(value: unknown): EfsDecision {
-  const body = readObject('', value, ['status', 'features']);
+  const body = readObject('', value, ['status', 'features', 'reason']);
   const decision: EfsDecision = { status: readEnum('status', body.status, PROGRAM_STATUSES) };
+  const reason = readRejectionReason(body, decision.status);
+  if (reason) decision.reason = reason;
   if (body.features !== undefined) {
     const features = readObject('features', body.features, EFS_FEATURES);
     decision.features = Object.fromEntries(Object.entries(features).map(([f, v]) => [f, readActive(`features.${f}`, v)]));
@@ -77,8 +88,17 @@ export function readNewAction(value: unknown): { type: ActionType; reason: Actio
   return { type, reason, clearable, expiresAt };
 }
 
-/** `{result: 'passed' | 'failed'}` */
-export function readCheckResult(value: unknown): boolean {
-  const body = readObject('', value, ['result']);
-  return readEnum('result', body.result, ['passed', 'failed'] as const) === 'passed';
+/** The longest reviewer's note on an identity check, in code points. */
+export const CHECK_NOTE_MAX = 1000;
+
+/** `{result: 'passed' | 'failed', note?: string | null}`; a blank note is no note. */
+export function readCheckResult(value: unknown): { passed: boolean; note: string | null } {
+  const body = readObject('', value, ['result', 'note']);
+  const passed = readEnum('result', body.result, ['passed', 'failed'] as const) === 'passed';
+  if (body.note === undefined || body.note === null) return { passed, note: null };
+  if (typeof body.note !== 'string') throw invalidRequest(`note: expected a string, got ${describeType(body.note)}.`);
+  const note = body.note.trim();
+  if (codePointLength(note) > CHECK_NOTE_MAX) throw invalidRequest(`note: must be at most ${CHECK_NOTE_MAX} characters (got ${codePointLength(note)}).`);
+  requireStorableText('note', note);
+  return { passed, note: note === '' ? null : note };
 }

@@ -4,6 +4,8 @@ import type { OperatorRoute } from '../../operator.js';
 import { profileIdParam } from '../../route.js';
 import { readCheckResult, readCyberDecision, readEfsDecision, readNewAction } from './bodies.js';
 import { pendingItems, renderHistory, renderOperatorProfile } from './view.js';
+import { readProfileSearch, searchProfiles } from './search.js';
+import { readBrandingChange, readKeyName, renderBranding } from './settings.js';
 import { profileNotFound } from '../../../errors.js';
 import type { FastifyRequest } from 'fastify';
 
@@ -26,6 +28,44 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ principal, deps }) {
       const profiles = await deps.store.profiles.awaitingReview(principal.organizationId);
       return { data: profiles.map((p) => ({ user_profile_id: p.id, name: p.name, items: pendingItems(p) })) };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/operator/user_profiles',
+    async handle({ request, principal, deps }) {
+      const search = readProfileSearch(request.query as Record<string, string | string[] | undefined>);
+      const { profiles, nextPage } = await searchProfiles(deps, principal.organizationId, search);
+      const now = deps.now();
+      return { data: profiles.map((p) => renderOperatorProfile(p, now)), next_page: nextPage };
+    },
+  },
+  {
+    method: 'GET',
+    url: '/v1/operator/organization',
+    async handle({ principal, deps }) {
+      return renderBranding(deps, principal.organizationId);
+    },
+  },
+  {
+    method: 'POST',
+    url: '/v1/operator/organization/branding',
+    async handle({ request, principal, deps }) {
+      await deps.store.tenancy.setBranding(principal.organizationId, readBrandingChange(request.body));
+      return renderBranding(deps, principal.organizationId);
+    },
+  },
+  {
+    method: 'POST',
+    url: '/v1/operator/api_keys/:key_id',
+    async handle({ request, principal, deps }) {
+      const id = (request.params as { key_id: string }).key_id;
+      const missing = notFound(`No API key ${JSON.stringify(id)} in your organization.`);
+      if (!isWellFormedId('apikey', id)) throw missing;
+      const name = readKeyName(request.body);
+      if (!(await deps.store.tenancy.setKeyName(principal.organizationId, id, name))) throw missing;
+      const label = (await deps.store.tenancy.keyLabels(principal.organizationId, [id])).get(id)!;
+      return { type: 'api_key', id, name: label.name, hint: `…${label.hint}`, role: label.role };
     },
   },
   {
@@ -87,8 +127,8 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     url: `${PROFILE}/enforcement_actions/:action_id/identity_check`,
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
-      const passed = readCheckResult(request.body);
-      const profile = await deps.standing.reviewIdentityCheck(principal.organizationId, id, actor, actionIdParam(request), passed);
+      const { passed, note } = readCheckResult(request.body);
+      const profile = await deps.standing.reviewIdentityCheck(principal.organizationId, id, actor, actionIdParam(request), passed, note);
       return renderOperatorProfile(profile, deps.now());
     },
   },

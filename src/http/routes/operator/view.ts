@@ -27,6 +27,7 @@ export function renderOperatorProfile(profile: Profile, now: number) {
               CYBER_TIERS.map((t) => [t, { status: status(cyber.tiers[t].active), requirements: cyber.tiers[t].requires, waivers: cyber.tiers[t].waived }]),
             ),
             application: cyber.application && { tiers: cyber.application.tiers, submitted_at: formatTimestamp(cyber.application.submittedAt) },
+            rejection_reason: cyber.rejectionReason ?? null,
           },
     efs:
       efs === null
@@ -35,6 +36,7 @@ export function renderOperatorProfile(profile: Profile, now: number) {
             status: efs.status,
             features: Object.fromEntries(EFS_FEATURES.map((f) => [f, status(efs.features[f])])),
             application: efs.application && { features: efs.application.features, submitted_at: formatTimestamp(efs.application.submittedAt) },
+            rejection_reason: efs.rejectionReason ?? null,
           },
     enforcement_actions: profile.actions.map((a) => ({
       id: a.id,

@@ -12,10 +12,10 @@ import type { PlatformRoute } from '../../route.js';
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 /** With a filter, one request examines at most this many profiles and may return a short page (contract-2 §1.6). */
-const FILTER_SCAN_BUDGET = 500;
+export const FILTER_SCAN_BUDGET = 500;
 
 
-function readLimit(raw: string | undefined): number {
+export function readLimit(raw: string | undefined): number {
   if (raw === undefined) return DEFAULT_LIMIT;
   const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_LIMIT)) {
@@ -29,6 +29,30 @@ function readStatusFilter(request: FastifyRequest): EnforcementStatus[] | null {
   const values = queryList(request, 'enforcement_status');
   if (values === null) return null;
   return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
+}
+
+/**
+ * One page of a (possibly filtered) keyset scan: `rows` is what the store read for a page of at most `scan`
+ * rows (plus one when there are more). Keeps the rows `keep` accepts, up to `limit`; `last` is the row the
+ * next page starts after (the last one examined), or null when the walk is done. A filtered page may be
+ * short, even empty, and still have a next page: each request examines a bounded number of rows
+ * (contract-2 §1.6).
+ */
+export function scannedPage(
+  rows: readonly ListedProfile[],
+  scan: number,
+  limit: number,
+  keep: ((profile: Profile) => boolean) | null,
+): { data: Profile[]; last: ListedProfile | null } {
+  const data: Profile[] = [];
+  let last: ListedProfile | null = null;
+  for (const row of rows.slice(0, scan)) {
+    if (data.length === limit) break;
+    last = row;
+    if (!keep || keep(row.profile)) data.push(row.profile);
+  }
+  const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
+  return { data, last: more ? last : null };
 }
 
 /** E4 — GET /v1/user_profiles: keyset pages `{data, next_page}` (decisions §16–18, contract-2 §1.6). */
@@ -50,15 +74,8 @@ export const listUserProfiles: PlatformRoute = {
     const now = deps.now();
     const scan = statuses ? Math.max(limit, FILTER_SCAN_BUDGET) : limit;
     const rows = await deps.store.profiles.list(principal.organizationId, { order, orderBy, after, limit: scan });
-    const data: Profile[] = [];
-    let last: ListedProfile | null = null;
-    for (const row of rows.slice(0, scan)) {
-      if (data.length === limit) break;
-      last = row;
-      if (!statuses || statuses.includes(enforcementStatus(row.profile.actions, now))) data.push(row.profile);
-    }
-    const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
-    const nextPage = more && last ? deps.cursors.encode(binding, last.position) : null;
+    const { data, last } = scannedPage(rows, scan, limit, statuses && ((p) => statuses.includes(enforcementStatus(p.actions, now))));
+    const nextPage = last ? deps.cursors.encode(binding, last.position) : null;
     // put together from each profile's kept rendering (see profileJson)
     return pageJson(data.map((profile) => profileJson(profile, dialect, 'list', now)), nextPage);
   },
