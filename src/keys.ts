@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { newId, randomBase62 } from './ids.js';
+import { keyCache } from './metrics.js';
 import type { Store } from './store/index.js';
 import type { ApiKeyRecord, KeyRole, ResolvedKey } from './store/tenancy.js';
 
@@ -71,7 +72,11 @@ export class KeyResolver {
 
   async resolve(secret: string, now = Date.now()): Promise<ResolvedKey | null> {
     const cached = this.cache.get(secret);
-    if (cached && cached.until > now) return cached.key;
+    if (cached && cached.until > now) {
+      keyCache.hits++;
+      return cached.key;
+    }
+    keyCache.misses++;
     const key = await this.store.tenancy.keyBySecretHash(hashSecret(secret));
     // our secrets are ~65 characters; a longer one is never a key, and must not make the memory grow
     if (this.ttlMs > 0 && secret.length <= MAX_REMEMBERED_SECRET) {

@@ -1,12 +1,13 @@
 import { createHmac } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { CursorCodec } from './domain/cursor.js';
 import { newId } from './ids.js';
 import { KeyResolver } from './keys.js';
 import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
-import { redactUrl } from './http/redact.js';
+import { observeRequests, registerOperations } from './http/operations.js';
+import { loggerOptions } from './logging.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes } from './http/operator.js';
@@ -73,14 +74,11 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
       reply.header('request-id', reply.request.id);
       return sendError(reply, notFound('Not found.'));
     },
-    logger: {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
-      serializers: {
-        req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }),
-      },
-    },
+    logger: loggerOptions(config),
+    // one line per request, written when it ends (observeRequests)
+    logController: new LogController({ disableRequestLogging: true }),
   });
+  observeRequests(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('request-id', request.id);
     done();
@@ -92,6 +90,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   }
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerOperations(app, deps);
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
   registerWebhookRoutes(app, webhookRoutes, deps);

@@ -30,6 +30,7 @@ export async function admitOperator(request: FastifyRequest, keys: KeyResolver):
   if (!secret) throw authenticationFailed('Missing API key: send an operator key as x-api-key or as Authorization: Bearer.');
   const key = await keys.resolve(secret);
   if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
+  request.keyId = key.id;
   if (key.role !== 'operator') throw noRoute(request);
   return { organizationId: key.organizationId, workspaceId: key.defaultWorkspaceId, keyId: key.id, role: key.role };
 }

@@ -52,6 +52,7 @@ export async function admitApiKey(
   if (!secret) throw authenticationFailed('Missing API key: send it as x-api-key or as Authorization: Bearer.');
   const key = await deps.keys.resolve(secret);
   if (!key || key.revokedAt !== null) throw authenticationFailed('invalid x-api-key');
+  request.keyId = key.id;
   if (key.role === 'operator') throw noRoute(request);
 
   const workspaceId = await effectiveWorkspace(deps.store, key, singleHeader(request, 'anthropic-workspace-id'));
