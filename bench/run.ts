@@ -181,7 +181,7 @@ async function main() {
     };
     for (const db of dbs) {
       const env = { ...process.env, HOST: '127.0.0.1', LOG_LEVEL: 'warn', DATABASE_URL: db.url };
-      const key = JSON.parse(execFileSync(process.execPath, [UPROF, 'keys', 'create', '--org', 'bench', '--json'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!);
+      const key = JSON.parse(execFileSync(process.execPath, [UPROF, 'keys', 'create', '--org', 'bench', '--create-org', '--json'], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim().split('\n').pop()!);
       const uprof = await startServer(`uprof on ${db.engine}`, SERVE, env);
       const headers = { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01' };
       const json = { 'content-type': 'application/json' };

@@ -86,7 +86,18 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   if (options.worker !== false) {
     const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
     worker.start();
-    app.addHook('onClose', () => worker.stop());
+    // on close the worker stops taking work at once and its attempts in flight get until the shutdown bound
+    // to finish and be recorded; one still running then keeps its lease, which lapses, and the delivery is
+    // made again (at least once, decisions §27)
+    let stopping: { done: Promise<void>; deadline: number } | null = null;
+    const stop = () => (stopping ??= { done: worker.stop(), deadline: Date.now() + config.shutdownTimeoutMs });
+    app.addHook('preClose', async () => void stop());
+    app.addHook('onClose', async () => {
+      const { done, deadline } = stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    });
   }
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);

@@ -10,6 +10,9 @@ import Database from 'better-sqlite3';
  * The lock is SQLite's own (an open exclusive transaction on a small file of its own), which works the
  * same between processes and between connections of one process.
  */
+/** A server holds the file: nothing that would change the database under its memory may proceed. */
+export class ServerLockHeld extends Error {}
+
 export class ServerLock {
   private constructor(private readonly db: Database.Database) {}
 
@@ -22,7 +25,7 @@ export class ServerLock {
     } catch (error) {
       db.close();
       if ((error as { code?: string }).code === 'SQLITE_BUSY') {
-        throw new Error(
+        throw new ServerLockHeld(
           `another uprof server is already serving sqlite:${databasePath} (it holds ${path}). One SQLite file ` +
             'serves one server process; to run several, move to PostgreSQL (docs/scaling.md).',
         );

@@ -64,6 +64,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
     newKey: (options = {}) =>
       mintKey(store, {
         organization: options.organization ?? `org-${process.pid}-${++organizations}-${Date.now()}`,
+        createOrganization: true,
         workspace: options.workspace,
         role: options.role ?? 'platform',
       }),
