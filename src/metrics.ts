@@ -41,22 +41,24 @@ export class Series {
 class KeptHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private readonly all: Series[] = [];
+  private readonly all = new Map<string, Series>();
 
   constructor(readonly name: string, readonly help: string) {
     registry.registerMetric(this as unknown as client.Metric);
   }
 
+  /** The series of these labels (one per combination, in the process: apps built in one process share it). */
   series(labels: Record<string, string>): Series {
-    const series = new Series(labels);
-    this.all.push(series);
+    const key = JSON.stringify(labels);
+    let series = this.all.get(key);
+    if (series === undefined) this.all.set(key, (series = new Series(labels)));
     return series;
   }
 
   /** prom-client's metric interface: the values to render */
   async get() {
     const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
-    for (const series of this.all) {
+    for (const series of this.all.values()) {
       if (series.count === 0) continue;
       const cumulative = series.cumulative();
       BUCKETS.forEach((le, i) => values.push({ labels: { ...series.labels, le }, value: cumulative[i], metricName: `${this.name}_bucket` }));
