@@ -56,12 +56,15 @@ export function register(program: Command): void {
           forced = true;
           app.server.closeAllConnections();
         }, config.shutdownTimeoutMs);
+        // a kept-alive connection whose request finishes becomes idle: close it then, not after keepAliveTimeout
+        const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
         let failure: unknown = null;
         try {
           await app.close(); // stops accepting, answers 503 on kept-alive connections, waits for in-flight requests and webhook attempts
         } catch (error) {
           failure = error;
         }
+        clearInterval(sweep);
         clearTimeout(force);
         try {
           await store.close(); // commits what group commit still holds, then closes the database
