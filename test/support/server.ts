@@ -23,6 +23,8 @@ export class TestClock {
 export interface TestServer {
   engine: Engine['name'];
   baseURL: string;
+  /** the database it serves (for CLI commands run beside it) */
+  databaseUrl: string;
   store: Store;
   app: FastifyInstance;
   clock: TestClock;
@@ -58,6 +60,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
   return {
     engine: engine.name,
     baseURL,
+    databaseUrl: database.url,
     store,
     app,
     clock,
