@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
+import { openStore } from '../../src/store/index.ts';
 import { engines } from '../support/engines.ts';
 import { mintKeyWithCli, range, startServerProcess, type ServerProcess } from '../support/processes.ts';
 
@@ -111,6 +114,53 @@ describe('graceful shutdown under load (SIGTERM)', { concurrency: false }, async
         console.log(`# ${engine.name}: ${acknowledged.length} writes acknowledged (${acknowledged.filter((a) => a.afterSignal).length} of them answered after SIGTERM), ` +
           `${results.filter((r) => r.kind === 'closing').length} answered 503 while closing, ${results.filter((r) => r.kind === 'refused').length} refused; all found again`);
         await again.stop();
+      });
+
+      it('records a webhook attempt that is in flight when SIGTERM comes', async () => {
+        // a receiver that answers 204 only after the server has been told to stop
+        let arrived: () => void;
+        const arrival = new Promise<void>((resolve) => (arrived = resolve));
+        let release: () => void;
+        const released = new Promise<void>((resolve) => (release = resolve));
+        const receiver = createServer((request: IncomingMessage, response: ServerResponse) => {
+          request.resume();
+          arrived();
+          void released.then(() => response.writeHead(204).end());
+        });
+        await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+        try {
+          const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
+          const server = await startServerProcess(database.url, { LOG_LEVEL: 'info', WEBHOOK_POLL_MS: '50' });
+          servers.push(server);
+          const key = await mintKeyWithCli(database.url, `shutdown-hooks-${engine.name}-${process.pid}`);
+          const headers = { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01', 'content-type': 'application/json' };
+          const endpoint = await fetch(`${server.baseURL}/v1/organizations/webhooks`, {
+            method: 'POST', headers: { ...headers, 'anthropic-beta': 'webhooks-2026-10-07' },
+            body: JSON.stringify({ url, enabled_events: ['user_profile.created'] }),
+          });
+          assert.equal(endpoint.status, 200, await endpoint.text());
+          const created = await fetch(`${server.baseURL}/v1/user_profiles`, { method: 'POST', headers, body: JSON.stringify({ name: 'hooked' }) });
+          assert.equal(created.status, 200);
+          await arrival;
+          server.child.kill('SIGTERM');
+          // the server is shutting down with the attempt in flight; the receiver answers now
+          setTimeout(() => release(), 300);
+          assert.deepEqual(await server.exited, { code: 0, signal: null }, server.log);
+          const store = await openStore({ databaseUrl: database.url });
+          try {
+            const attempts = await store.sql.all<{ status: number; state: string }>(
+              `SELECT a.status, d.state FROM webhook_attempts a JOIN webhook_deliveries d
+                 ON d.organization_id = a.organization_id AND d.endpoint_id = a.endpoint_id AND d.event_id = a.event_id
+               WHERE a.organization_id = ?`, [key.organization_id]);
+            assert.deepEqual(attempts.map((a) => [Number(a.status), a.state]), [[204, 'delivered']]);
+          } finally {
+            await store.close();
+          }
+        } finally {
+          release!();
+          receiver.closeAllConnections();
+          await new Promise((resolve) => receiver.close(resolve));
+        }
       });
     });
   }
