@@ -138,6 +138,7 @@ async function main() {
           rows.push([engine, step, t.seconds.toFixed(1), rate(t), t.peakRssMB.toFixed(0)]);
         }
         rows.push([engine, same ? 'export → import → export: IDENTICAL bytes' : 'export → import → export: DIFFERENT', '', '', '']);
+        process.stderr.write(`${table(['engine', 'step', 'seconds', 'profiles/s', 'peak RSS MB'], rows.filter((r) => r[0] === engine), [0, 1])}\n`);
       } finally {
         await first.drop();
         await second.drop();

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { openStore } from '../store/index.js';
 import { ServerLock, ServerLockHeld } from '../store/server-lock.js';
 import { inSnapshot } from '../store/snapshot.js';
-import { exportEndpoints, exportHistory, exportProfiles, exportWorkspaces, ImportWriter } from '../store/transfer.js';
+import { exportEndpoints, exportHistory, exportProfiles, exportWorkspaces, ImportWriter, refreshStatistics } from '../store/transfer.js';
 import {
   endpointLine, headerLine, historyLine, parseHeader, parseLine, profileLine, RecordError, workspaceLine,
 } from '../transfer/records.js';
@@ -183,6 +183,7 @@ export function register(program: Command): void {
             if (defaults !== 1) throw new CliError(`the organization would have ${defaults} default workspaces (it needs exactly one): nothing was imported.`);
           });
           progress.done(lineNumber, bytesRead());
+          await refreshStatistics(store.sql);
           const seconds = (Date.now() - started) / 1000;
           const summary = { organization: organizationName, ...counts, seconds: Math.round(seconds * 10) / 10 };
           if (opts.json) console.log(JSON.stringify(summary));

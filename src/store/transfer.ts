@@ -148,3 +148,14 @@ export class ImportWriter {
         e.failedEvents, e.createdAt, e.updatedAt]);
   }
 }
+
+/**
+ * After a large import, PostgreSQL's planner statistics still describe the tables as they were (an empty
+ * table, say) until autovacuum comes round: a keyset page could then be planned as a scan of the whole
+ * organization (measured: 1.8 s a page of 1,000 after importing 1,000,000 profiles, 3 ms after ANALYZE).
+ * SQLite's planner keeps no such statistics here (the app runs no ANALYZE on it).
+ */
+export async function refreshStatistics(sql: Sql): Promise<void> {
+  if (sql.engine !== 'postgres') return;
+  for (const table of ['user_profiles', 'profile_history', 'workspaces', 'webhook_endpoints']) await sql.run(`ANALYZE ${table}`);
+}
