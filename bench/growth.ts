@@ -109,7 +109,7 @@ async function measurePhase(phase: string, uprof: Server, bare: Server, requests
 async function runEngine(run: EngineRun, dir: string, bare: Server): Promise<{ engine: string; phases: Phase[]; notes: string[] }> {
   process.stderr.write(`${run.engine}: ${run.label}\n`);
   const store = await openStore({ databaseUrl: run.url });
-  const key = await mintKey(store, { organization: 'growth', role: 'platform' });
+  const key = await mintKey(store, { organization: 'growth', createOrganization: true, role: 'platform' });
   await store.close();
   const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DATABASE_URL: run.url, UPROF_MASTER_KEY_FILE: join(dir, 'master.key') };
   delete env.LOG_LEVEL;

@@ -81,7 +81,7 @@ async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'uprof-procs-'));
   try {
     const store = await openStore({ databaseUrl: schema.url });
-    const key = await mintKey(store, { organization: 'processes', role: 'platform' });
+    const key = await mintKey(store, { organization: 'processes', createOrganization: true, role: 'platform' });
     await store.close();
     // every process on a database shares the master key (README): one key file for both
     const env: NodeJS.ProcessEnv = { ...process.env, HOST: '127.0.0.1', DATABASE_URL: schema.url, UPROF_MASTER_KEY_FILE: join(dir, 'master.key') };

@@ -114,7 +114,7 @@ interface EngineRun {
 
 async function runEngine(engine: string, databaseUrl: string, label: string, dir: string): Promise<EngineRun> {
   const store = await openStore({ databaseUrl });
-  const key = await mintKey(store, { organization: 'bench', role: 'platform' });
+  const key = await mintKey(store, { organization: 'bench', createOrganization: true, role: 'platform' });
   await store.close();
 
   const logFile = join(dir, `uprof-${engine}.log`);

@@ -155,7 +155,7 @@ interface EngineResult {
 async function runEngine(run: EngineRun, count: number, depth: number): Promise<EngineResult> {
   process.stderr.write(`${run.engine}: ${run.label}\n`);
   const store = await openStore({ databaseUrl: run.url, postgresPoolSize: 2 });
-  const key = await mintKey(store, { organization: 'scale', role: 'platform' });
+  const key = await mintKey(store, { organization: 'scale', createOrganization: true, role: 'platform' });
   const secret = await store.serverSecret();
   await store.close();
 

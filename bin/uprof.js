@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 
 const source = new URL('../src/', import.meta.url);
-const built = new URL('../dist/cli.js', import.meta.url);
+const built = new URL('../dist/cli/index.js', import.meta.url);
 
 function newestSource(dir) {
   let newest = 0;
@@ -21,5 +21,5 @@ if (existsSync(built) && statSync(built).mtimeMs >= newestSource(source)) {
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  await import(new URL('cli.ts', source).href);
+  await import(new URL('cli/index.ts', source).href);
 }

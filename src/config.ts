@@ -5,9 +5,17 @@ export interface Config {
   host: string;
   port: number;
   databaseUrl: string;
+  /** true when DATABASE_URL was not set (the CLI then looks for the default file from the working directory up) */
+  databaseUrlIsDefault: boolean;
   /** base of the hosted URLs the API hands out (action and enrollment links) */
   publicUrl: string;
   logLevel: string;
+  /** `json` (one JSON object a line) or `pretty` (short lines for people) */
+  logFormat: 'json' | 'pretty';
+  /** bearer token that opens GET /metrics; null: open on a loopback listener, off otherwise */
+  metricsToken: string | null;
+  /** on SIGTERM/SIGINT, how long in-flight requests (and webhook attempts) may take before connections are closed */
+  shutdownTimeoutMs: number;
   sqliteSynchronous: 'FULL' | 'NORMAL';
   postgresPoolSize: number;
   /** how many profiles a SQLite server keeps in memory (0: none); PostgreSQL servers keep none */
@@ -37,6 +45,8 @@ export interface Config {
   /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
   masterKey: string | null;
   masterKeyFile: string;
+  /** true when UPROF_MASTER_KEY_FILE was not set (the key file then sits in the default database's data folder) */
+  masterKeyFileIsDefault: boolean;
   webhooks: {
     /** delays before each retry, ms */
     retrySchedule: number[];
@@ -47,6 +57,7 @@ export interface Config {
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/uprof.db';
+export const DEFAULT_MASTER_KEY_FILE = './data/master.key';
 /** decisions §27: retries after 5 s, 30 s, 2 min, 10 min, 1 h, 6 h */
 export const DEFAULT_RETRY_SCHEDULE = '5,30,120,600,3600,21600';
 
@@ -106,6 +117,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const synchronous = (env.SQLITE_SYNCHRONOUS || 'NORMAL').toUpperCase();
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new Error('SQLITE_SYNCHRONOUS must be FULL or NORMAL');
+  const logFormat = (env.LOG_FORMAT || 'json').toLowerCase();
+  if (logFormat !== 'json' && logFormat !== 'pretty') throw new Error(`LOG_FORMAT must be json or pretty (got ${JSON.stringify(env.LOG_FORMAT)})`);
   const publicUrl = (env.PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
   try {
     new URL(publicUrl);
@@ -116,8 +129,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host,
     port,
     databaseUrl: env.DATABASE_URL || DEFAULT_DATABASE_URL,
+    databaseUrlIsDefault: !env.DATABASE_URL,
     publicUrl,
     logLevel: env.LOG_LEVEL || 'info',
+    logFormat,
+    metricsToken: env.METRICS_TOKEN || null,
+    shutdownTimeoutMs: integer(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 0, 600_000),
     sqliteSynchronous: synchronous,
     postgresPoolSize: integer(env, 'PG_POOL_SIZE', 10, 1, 1000),
     profileCacheSize: integer(env, 'PROFILE_CACHE_SIZE', 10_000, 0, 10_000_000),
@@ -129,7 +146,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxAddresses: integer(env, 'AUTH_FAILURE_ADDRESSES', 10_000, 1, 10_000_000),
     },
     masterKey: env.UPROF_MASTER_KEY || null,
-    masterKeyFile: env.UPROF_MASTER_KEY_FILE || './data/master.key',
+    masterKeyFile: env.UPROF_MASTER_KEY_FILE || DEFAULT_MASTER_KEY_FILE,
+    masterKeyFileIsDefault: !env.UPROF_MASTER_KEY_FILE,
     webhooks: {
       retrySchedule: durations(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 1, 600_000),

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { newId, randomBase62 } from './ids.js';
+import { keyCache } from './metrics.js';
+import { organizationNamed } from './organizations.js';
 import type { Store } from './store/index.js';
 import type { ApiKeyRecord, KeyRole, ResolvedKey } from './store/tenancy.js';
 
@@ -23,15 +25,17 @@ export interface MintedKey {
 }
 
 /**
- * Mints a key, creating the organization (with its default workspace) and the named workspace when
- * missing. The secret is returned once and stored only as its hash.
+ * Mints a key for the organization with exactly that name, creating the named workspace when missing. An
+ * unknown organization is an error naming its near misses (see organizationNamed) unless
+ * `createOrganization` says to create it (with its default workspace). The secret is returned once and
+ * stored only as its hash.
  */
 export async function mintKey(
   store: Store,
-  options: { organization: string; workspace?: string; role: KeyRole; name?: string | null },
+  options: { organization: string; createOrganization: boolean; workspace?: string; role: KeyRole; name?: string | null },
   now = Date.now(),
 ): Promise<MintedKey> {
-  const { organization } = await store.tenancy.ensureOrganization(options.organization, now);
+  const { organization } = await organizationNamed(store, options.organization, { create: options.createOrganization, now });
   const workspace = options.workspace
     ? await store.tenancy.ensureWorkspace(organization.id, options.workspace, now)
     : await store.tenancy.defaultWorkspace(organization.id);
@@ -72,7 +76,11 @@ export class KeyResolver {
 
   async resolve(secret: string, now = Date.now()): Promise<ResolvedKey | null> {
     const cached = this.cache.get(secret);
-    if (cached && cached.until > now) return cached.key;
+    if (cached && cached.until > now) {
+      keyCache.hits++;
+      return cached.key;
+    }
+    keyCache.misses++;
     const key = await this.store.tenancy.keyBySecretHash(hashSecret(secret));
     // our secrets are ~65 characters; a longer one is never a key, and must not make the memory grow
     if (this.ttlMs > 0 && secret.length <= MAX_REMEMBERED_SECRET) {

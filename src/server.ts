@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Config } from './config.js';
 import { CursorCodec } from './domain/cursor.js';
 import { newId } from './ids.js';
@@ -9,7 +9,8 @@ import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { answerClientError, answerWhileClosing, ConnectionCap, requireHost } from './http/edge.js';
 import { acceptJson } from './http/json-body.js';
 import { FailureThrottle } from './http/auth-throttle.js';
-import { redactUrl } from './http/redact.js';
+import { observeRequests, registerOperations } from './http/operations.js';
+import { loggerOptions } from './logging.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes } from './http/operator.js';
@@ -90,14 +91,11 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
       reply.header('request-id', reply.request.id);
       return sendError(reply, notFound('Not found.'));
     },
-    logger: {
-      level: config.logLevel,
-      redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
-      serializers: {
-        req: (request) => ({ method: request.method, url: redactUrl(request.url), remoteAddress: request.ip }),
-      },
-    },
+    logger: loggerOptions(config),
+    // one line per request, written when it ends (observeRequests)
+    logController: new LogController({ disableRequestLogging: true }),
   });
+  observeRequests(app);
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('request-id', request.id);
     done();
@@ -108,11 +106,23 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   if (options.worker !== false) {
     const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
     worker.start();
-    app.addHook('onClose', () => worker.stop());
+    // on close the worker stops taking work at once and its attempts in flight get until the shutdown bound
+    // to finish and be recorded; one still running then keeps its lease, which lapses, and the delivery is
+    // made again (at least once, decisions §27)
+    let stopping: { done: Promise<void>; deadline: number } | null = null;
+    const stop = () => (stopping ??= { done: worker.stop(), deadline: Date.now() + config.shutdownTimeoutMs });
+    app.addHook('preClose', async () => void stop());
+    app.addHook('onClose', async () => {
+      const { done, deadline } = stop();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([done, new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+      clearTimeout(timer);
+    });
   }
   acceptJson(app, BODY_LIMIT);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  registerOperations(app, deps);
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
   registerWebhookRoutes(app, webhookRoutes, deps);

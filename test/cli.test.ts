@@ -177,8 +177,8 @@ describe('uprof CLI', { concurrency: true }, () => {
         }
       });
 
-      it('keys create --org NAME --json prints one JSON line; the key works on the running server at once', async () => {
-        const key = mintedFrom(await uprof('keys', 'create', '--org', org, '--json'));
+      it('keys create --org NAME --create-org --json prints one JSON line; the key works on the running server at once', async () => {
+        const key = mintedFrom(await uprof('keys', 'create', '--org', org, '--create-org', '--json'));
         assert.equal(key.organization_wide, true);
         minted.push(key);
         const listed = await listWith(server, key.api_key);
@@ -209,7 +209,7 @@ describe('uprof CLI', { concurrency: true }, () => {
       it('a second key for the same organization reuses its id and default workspace; another organization gets new ones', async () => {
         const [again, other] = await Promise.all([
           uprof('keys', 'create', '--org', org, '--json'),
-          uprof('keys', 'create', '--org', otherOrg, '--json'),
+          uprof('keys', 'create', '--org', otherOrg, '--create-org', '--json'),
         ]).then((runs) => runs.map(mintedFrom));
         const [first] = minted;
         minted.push(again, other);

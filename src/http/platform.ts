@@ -50,6 +50,8 @@ export async function liveKey(request: FastifyRequest, deps: Omit<AdmissionDeps,
   if (!secret) throw authenticationFailed(missing);
   const key = await deps.keys.resolve(secret);
   if (!key || key.revokedAt !== null) throw deps.authFailures.fail(request.ip, authenticationFailed('invalid x-api-key'));
+  // the request's log line names the key that made it
+  request.keyId = key.id;
   return key;
 }
 

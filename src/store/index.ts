@@ -10,6 +10,7 @@ import { ServerLock } from './server-lock.js';
 import { Subscriptions } from './subscriptions.js';
 import { openPostgres, SqliteSql, type Sql } from './sql.js';
 import { TenancyRepository } from './tenancy.js';
+import { timed } from './timed.js';
 import { UrlTokenRepository } from './url-tokens.js';
 import { WebhookRepository } from './webhooks.js';
 
@@ -58,7 +59,7 @@ function sqlitePath(url: string): string | null {
 /** Opens the database and brings its schema up to date. */
 export async function openStore(options: StoreOptions): Promise<Store> {
   const path = sqlitePath(options.databaseUrl);
-  const sql = openSql(options);
+  const sql = timed(openSql(options));
   let lock: ServerLock | null = null;
   try {
     if (options.serve && path !== null && path !== ':memory:') lock = ServerLock.acquire(path);

@@ -258,3 +258,9 @@ export async function migrate(sql: Sql): Promise<string[]> {
     return applied;
   });
 }
+
+/** Ids of migrations this code knows that the database has not applied (readiness: GET /readyz). */
+export async function pendingMigrations(sql: Sql): Promise<string[]> {
+  const applied = new Set((await sql.values('SELECT id FROM schema_migrations')) as string[]);
+  return MIGRATIONS.map((m) => m.id).filter((id) => !applied.has(id));
+}

@@ -11,7 +11,7 @@ import { outboxStatements } from './webhooks.js';
 import type { Param, Sql, Statement } from './sql.js';
 
 /** The columns a profile is read from, in this order (rows come back as arrays: see Sql.rows). */
-const COLUMNS =
+export const COLUMNS =
   'organization_id, id, name, access_type, internal, reference_id, onboarded_at, account_status, country, ' +
   'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, created_at, updated_at';
 
@@ -40,7 +40,7 @@ function positionOf({ part, text }: Place, profile: Profile): ListPosition {
   return { by: 'name', name: part === 'named' ? text.slice(PROFILE_ID_LENGTH) : null, id: profile.id };
 }
 
-function toProfile(row: unknown[]): Profile {
+export function toProfile(row: unknown[]): Profile {
   const [
     organizationId, id, name, accessType, internal, referenceId, onboardedAt, accountStatus, country,
     emailHash, entityType, nameHash, metadata, cyber, efs, enforcement, createdAt, updatedAt,

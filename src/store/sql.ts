@@ -1,6 +1,7 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
+import { groupCommitSize } from '../metrics.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Param = string | number | null;
@@ -195,6 +196,7 @@ export class SqliteSql implements Sql {
     const batch = this.queue;
     this.queue = [];
     if (batch.length === 0) return;
+    groupCommitSize.observe(batch.length);
     let outcomes: ({ changes: number[] } | { error: unknown })[];
     try {
       this.begin();

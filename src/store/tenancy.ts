@@ -88,6 +88,30 @@ export class TenancyRepository {
     });
   }
 
+  /**
+   * Creates an organization with its default workspace; null when the name (or `id`) is taken. `id` lets an
+   * import keep the organization's id.
+   */
+  async createOrganization(name: string, now: number, id: string = newId('org', now)): Promise<Organization | null> {
+    return this.sql.transaction(async (tx) => {
+      const taken = await tx.get('SELECT 1 AS x FROM organizations WHERE name = ? OR id = ?', [name, id]);
+      if (taken) return null;
+      await tx.run('INSERT INTO organizations (id, name, created_at) VALUES (?, ?, ?)', [id, name, now]);
+      await tx.run('INSERT INTO workspaces (organization_id, id, name, is_default, created_at) VALUES (?, ?, ?, 1, ?)',
+        [id, newId('wrkspc', now), DEFAULT_WORKSPACE_NAME, now]);
+      return { id, name, createdAt: now };
+    });
+  }
+
+  /** Every organization, by name, with how many live keys it has (the operator's CLI; never on a request path). */
+  async listOrganizations(): Promise<(Organization & { activeKeys: number })[]> {
+    const rows = await this.sql.all<{ id: string; name: string; created_at: number; keys: number | string }>(
+      `SELECT o.id, o.name, o.created_at,
+         (SELECT COUNT(*) FROM api_keys k WHERE k.organization_id = o.id AND k.revoked_at IS NULL) AS keys
+       FROM organizations o ORDER BY o.name, o.id`);
+    return rows.map((r) => ({ id: r.id, name: r.name, createdAt: r.created_at, activeKeys: Number(r.keys) }));
+  }
+
   async ensureWorkspace(organizationId: string, name: string, now: number): Promise<Workspace> {
     await this.sql.run(
       'INSERT INTO workspaces (organization_id, id, name, is_default, created_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT (organization_id, name) DO NOTHING',
@@ -185,6 +209,18 @@ export class TenancyRepository {
     const row = await this.sql.get<{ brand_logo: string | null }>(
       'SELECT brand_logo FROM organizations WHERE id = ? AND brand_logo_sha256 = ?', [organizationId, sha256]);
     return row?.brand_logo ? Buffer.from(row.brand_logo, 'base64') : null;
+  }
+
+  /** `listKeys` with the names of each key's organization and workspace (for people reading `uprof keys list`). */
+  async listKeysWithNames(organizationId: string | null): Promise<(ApiKeyRecord & { organizationName: string; workspaceName: string | null })[]> {
+    const rows = await this.sql.all<KeyRow & { organization_name: string; workspace_name: string | null }>(
+      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at,
+         o.name AS organization_name, w.name AS workspace_name
+       FROM api_keys k JOIN organizations o ON o.id = k.organization_id
+       LEFT JOIN workspaces w ON w.organization_id = k.organization_id AND w.id = k.workspace_id
+       ${organizationId ? 'WHERE k.organization_id = ?' : ''} ORDER BY k.organization_id, k.created_at, k.id`,
+      organizationId ? [organizationId] : []);
+    return rows.map((r) => ({ ...toKey(r), organizationName: r.organization_name, workspaceName: r.workspace_name }));
   }
 
   /** Revokes a key by id; false when no unrevoked key has that id. */

@@ -4,6 +4,7 @@ import { withStanding } from '../domain/profile.js';
 import type { Store } from '../store/index.js';
 import type { LeasedDelivery } from '../store/webhooks.js';
 import { signPayload, type SecretBox } from './secrets.js';
+import { webhookAttempts } from '../metrics.js';
 
 export interface DeliveryOptions {
   /** delays before each retry, in ms (decisions §27: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h) */
@@ -142,6 +143,7 @@ export class DeliveryWorker {
         : retriesUsed < this.options.retrySchedule.length
           ? ({ kind: 'retry', nextAttemptAt: at + this.options.retrySchedule[retriesUsed] } as const)
           : ({ kind: 'failed' } as const);
+    webhookAttempts.inc({ outcome: outcome.kind });
     await this.store.webhooks.recordAttempt(delivery, { at, status, latencyMs: at - started, error }, outcome, this.options.disableAfter);
   }
 }

@@ -224,7 +224,7 @@ for (const { engine, mode } of legs) {
     before(async () => {
       database = await engine.createDatabase();
       const store = await openStore({ databaseUrl: database.url });
-      key = await mintKey(store, { organization: `crash-${engine.name}-${mode ?? ''}-${process.pid}`, role: 'platform' });
+      key = await mintKey(store, { organization: `crash-${engine.name}-${mode ?? ''}-${process.pid}`, createOrganization: true, role: 'platform' });
       await store.close();
       server = await startServerProcess(database.url, env);
       const sdk = sdkFor(server, key.api_key);

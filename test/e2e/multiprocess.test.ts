@@ -70,7 +70,7 @@ describe('several uprof processes on one PostgreSQL database', () => {
   }
 
   const newKey = (): Promise<MintedKey> =>
-    mintKey(store!, { organization: `multiprocess-${process.pid}-${++organizations}-${Date.now()}`, role: 'platform' });
+    mintKey(store!, { organization: `multiprocess-${process.pid}-${++organizations}-${Date.now()}`, createOrganization: true, role: 'platform' });
 
   /** every profile of the key's organization, one SDK page after another, page n from process n % 3 */
   async function walkAlternating(apiKey: string, params: { order: 'asc' | 'desc'; order_by: 'created_at' | 'name'; limit: number }, pause = 0) {

@@ -191,7 +191,7 @@ describe('console sign-out reaches every process (two servers on one PostgreSQL)
   });
 
   it('signed out on one process, the cookie is refused by the other on its very next request', async (t) => {
-    const minted = await uprofCli(['keys', 'create', '--org', `signout-${randomUUID()}`, '--operator', '--json'], database!.url);
+    const minted = await uprofCli(['keys', 'create', '--org', `signout-${randomUUID()}`, '--create-org', '--operator', '--json'], database!.url);
     assert.equal(minted.code, 0, minted.stderr);
     const operatorKey = JSON.parse(minted.stdout.trim().split('\n').pop()!).api_key;
     const [a, b] = processes;

@@ -65,7 +65,7 @@ for (const engine of await engines()) {
     before(async () => {
       database = await engine.createDatabase();
       store = await openStore({ databaseUrl: database.url });
-      key = await mintKey(store, { organization: `webhooks-crash-${engine.name}-${process.pid}`, role: 'platform' });
+      key = await mintKey(store, { organization: `webhooks-crash-${engine.name}-${process.pid}`, createOrganization: true, role: 'platform' });
       receiver = await LoadReceiver.start();
       server = await startServerProcess(database.url, ENV);
     });

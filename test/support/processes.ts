@@ -185,7 +185,7 @@ export async function uprofCli(args: string[], databaseUrl: string, env: Record<
 
 /** `uprof keys create --org NAME --json`: a platform key for a (new) organization, minted by the CLI. */
 export async function mintKeyWithCli(databaseUrl: string, organization: string): Promise<MintedKey> {
-  const result = await uprofCli(['keys', 'create', '--org', organization, '--json'], databaseUrl);
+  const result = await uprofCli(['keys', 'create', '--org', organization, '--create-org', '--json'], databaseUrl);
   if (result.code !== 0) throw new Error(`uprof keys create exited ${result.code}: ${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!);
 }

@@ -25,6 +25,8 @@ export class TestClock {
 export interface TestServer {
   engine: Engine['name'];
   baseURL: string;
+  /** the database it serves (for CLI commands run beside it) */
+  databaseUrl: string;
   store: Store;
   app: FastifyInstance;
   clock: TestClock;
@@ -67,6 +69,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
   return {
     engine: engine.name,
     baseURL,
+    databaseUrl: database.url,
     store,
     app,
     clock,
@@ -78,6 +81,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
     newKey: (options = {}) =>
       mintKey(store, {
         organization: options.organization ?? `org-${process.pid}-${++organizations}-${Date.now()}`,
+        createOrganization: true,
         workspace: options.workspace,
         role: options.role ?? 'platform',
         name: options.name,
