@@ -174,14 +174,14 @@ export class WebhookRepository {
     }));
   }
 
-  /** Deletes an endpoint with its queue and log; false when there was none. */
+  /** Deletes an endpoint with its queue and log; false when there was none. The endpoint's row goes first (see `recordAttempt`). */
   async delete(organizationId: string, id: string): Promise<boolean> {
     const changes = await this.endpointsChange(organizationId, this.sql.batch([
+      { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_attempts WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
-      { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
     ]));
-    return changes[2] === 1;
+    return changes[0] === 1;
   }
 
   async setSecret(organizationId: string, id: string, secretCiphertext: string, now: number): Promise<boolean> {
@@ -227,7 +227,11 @@ export class WebhookRepository {
   /**
    * Records one attempt and its consequence, atomically: delivered, rescheduled, or given up. Giving up
    * counts a failed event against the endpoint, which is disabled at `disableAfter` in a row; a success
-   * resets the count. Ignored when the lease was lost (another worker owns the delivery now).
+   * resets the count. Ignored when the lease was lost (another worker owns the delivery now); a delivery
+   * dropped while its attempt was in flight keeps its state.
+   *
+   * Row locks on PostgreSQL are taken endpoint first, then its deliveries, here as in `update` and `delete`
+   * (disabling an endpoint drops its pending deliveries): in any other order two of them can deadlock.
    */
   async recordAttempt(
     delivery: LeasedDelivery,
@@ -236,9 +240,17 @@ export class WebhookRepository {
     disableAfter: number,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const key = [delivery.organizationId, delivery.endpointId, delivery.eventId];
-      const current = await tx.get<{ lease_until: number; attempts: number }>(
-        `SELECT lease_until, attempts FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`,
+      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      const endpoint = [delivery.organizationId, delivery.endpointId];
+      if (outcome.kind === 'delivered') {
+        // the endpoint answers: its count of failed events starts again (a row lock only when there is one to reset)
+        await tx.run('UPDATE webhook_endpoints SET failed_events = 0 WHERE organization_id = ? AND id = ? AND failed_events > 0', endpoint);
+      } else if (outcome.kind === 'failed') {
+        await tx.get(`SELECT failed_events FROM webhook_endpoints WHERE organization_id = ? AND id = ?${lock}`, endpoint);
+      }
+      const key = [...endpoint, delivery.eventId];
+      const current = await tx.get<{ state: string; lease_until: number; attempts: number }>(
+        `SELECT state, lease_until, attempts FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?${lock}`,
         key,
       );
       if (!current || current.lease_until !== delivery.leaseUntil || current.attempts !== delivery.attempts) return;
@@ -248,45 +260,52 @@ export class WebhookRepository {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         [...key, number, attempt.at, attempt.status, attempt.latencyMs, attempt.error],
       );
-      const state = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' ? 'failed' : 'pending';
+      const outcomeState = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' ? 'failed' : 'pending';
+      const state = current.state === 'pending' ? outcomeState : current.state;
       const next = outcome.kind === 'retry' ? outcome.nextAttemptAt : attempt.at;
       await tx.run(
         `UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, lease_until = 0
          WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?`,
         [state, number, next, ...key],
       );
-      if (outcome.kind === 'delivered') {
-        await tx.run('UPDATE webhook_endpoints SET failed_events = 0 WHERE organization_id = ? AND id = ? AND failed_events > 0',
-          [delivery.organizationId, delivery.endpointId]);
-      } else if (outcome.kind === 'failed') {
+      if (outcome.kind === 'failed' && current.state === 'pending') {
         // an auto-disable only ever takes subscriptions away: Subscriptions may keep them (see there)
-        await tx.run('UPDATE webhook_endpoints SET failed_events = failed_events + 1 WHERE organization_id = ? AND id = ?',
-          [delivery.organizationId, delivery.endpointId]);
+        await tx.run('UPDATE webhook_endpoints SET failed_events = failed_events + 1 WHERE organization_id = ? AND id = ?', endpoint);
         const disabled = await tx.run(
           `UPDATE webhook_endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ?
            WHERE organization_id = ? AND id = ? AND state = 'enabled' AND failed_events >= ?`,
-          [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at,
-            delivery.organizationId, delivery.endpointId, disableAfter],
+          [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at, ...endpoint, disableAfter],
         );
-        if (disabled === 1) await tx.run(DROP_PENDING, [delivery.organizationId, delivery.endpointId]);
+        if (disabled === 1) await tx.run(DROP_PENDING, endpoint);
       }
     });
   }
 
   /**
    * Queues an event for delivery again (same `webhook-id`) with a fresh retry schedule. 'missing' when the
-   * endpoint never had the event; 'in_flight' while an attempt holds the lease (its outcome must land first).
+   * endpoint never had the event; 'in_flight' while an attempt holds the lease (its outcome must land first);
+   * 'disabled' when the endpoint is disabled (events queued then would never go out, or slip out once it is
+   * enabled). The endpoint's row is locked first, so it cannot be disabled between the check and the queueing.
    */
-  async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight'> {
-    const changed = await this.sql.run(
-      `UPDATE webhook_deliveries SET state = 'pending', retry_base = attempts, next_attempt_at = ?, lease_until = 0
-       WHERE organization_id = ? AND endpoint_id = ? AND event_id = ? AND lease_until <= ?`,
-      [now, organizationId, endpointId, eventId, now],
-    );
-    if (changed === 1) return 'queued';
-    const exists = await this.sql.get('SELECT 1 AS x FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
-      [organizationId, endpointId, eventId]);
-    return exists ? 'in_flight' : 'missing';
+  async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight' | 'disabled'> {
+    return this.sql.transaction(async (tx) => {
+      const endpoint = await tx.get<{ state: string }>(
+        `SELECT state FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR SHARE' : ''}`,
+        [organizationId, endpointId],
+      );
+      const exists = await tx.get<{ lease_until: number }>(
+        'SELECT lease_until FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
+        [organizationId, endpointId, eventId],
+      );
+      if (endpoint?.state === 'disabled') return 'disabled';
+      if (!endpoint || !exists) return 'missing';
+      const changed = await tx.run(
+        `UPDATE webhook_deliveries SET state = 'pending', retry_base = attempts, next_attempt_at = ?, lease_until = 0
+         WHERE organization_id = ? AND endpoint_id = ? AND event_id = ? AND lease_until <= ?`,
+        [now, organizationId, endpointId, eventId, now],
+      );
+      return changed === 1 ? 'queued' : 'in_flight';
+    });
   }
 
   /**
