@@ -3,6 +3,7 @@ import { withStanding } from '../domain/profile.js';
 import type { Store } from '../store/index.js';
 import type { DeliveryCaps, LeasedDelivery } from '../store/webhooks.js';
 import { signPayload, type SecretBox } from './secrets.js';
+import { post } from './targets.js';
 
 export interface DeliveryOptions {
   /** delays before each retry, in ms (decisions §27: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h) */
@@ -13,6 +14,8 @@ export interface DeliveryOptions {
   disableAfter: number;
   /** how often each process looks for due work */
   pollMs: number;
+  /** deliver to loopback, private … addresses too (else refused, after DNS resolution: src/webhooks/targets.ts) */
+  allowPrivateTargets: boolean;
 }
 
 const LEASE_SLACK_MS = 5_000;
@@ -126,10 +129,9 @@ export class DeliveryWorker {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      status = await post(delivery.url, delivery.body, {
+        timeoutMs: this.options.timeoutMs,
+        allowPrivate: this.options.allowPrivateTargets,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'uprof-webhooks/1',
@@ -137,13 +139,10 @@ export class DeliveryWorker {
           'webhook-timestamp': String(timestamp),
           'webhook-signature': signPayload(this.secrets.open(delivery.secretCiphertext), eventId, timestamp, delivery.body),
         },
-        body: delivery.body,
       });
-      status = response.status;
-      await response.body?.cancel();
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (cause) {
-      error = cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : String((cause as Error)?.message ?? cause);
+      error = String((cause as Error)?.message ?? cause);
     }
     const at = this.now();
     const retriesUsed = delivery.attempts - delivery.retryBase;
