@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isLoopbackHost } from './webhooks/targets.js';
 
 /** Environment → typed, validated configuration. The only place that reads process.env. */
 export interface Config {
@@ -53,6 +54,8 @@ export interface Config {
     timeoutMs: number;
     disableAfter: number;
     pollMs: number;
+    /** may endpoints point at loopback, private, link-local … addresses (see src/webhooks/targets.ts) */
+    allowPrivateTargets: boolean;
   };
 }
 
@@ -112,6 +115,14 @@ export function defaultMaxConnections(limit = openFileLimit()): number {
   return Math.max(16, Math.min(10_000, (limit ?? 1024) - 256));
 }
 
+/** `true`/`false`; unset: whether the server listens on loopback only (local development) */
+function allowPrivateTargets(env: NodeJS.ProcessEnv, host: string): boolean {
+  const raw = (env.WEBHOOK_ALLOW_PRIVATE_TARGETS ?? '').trim().toLowerCase();
+  if (raw === '') return isLoopbackHost(host);
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new Error(`WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false (got ${JSON.stringify(env.WEBHOOK_ALLOW_PRIVATE_TARGETS)})`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -153,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 1, 600_000),
       disableAfter: integer(env, 'WEBHOOK_DISABLE_AFTER', 20, 1, 1_000_000),
       pollMs: integer(env, 'WEBHOOK_POLL_MS', 500, 10, 600_000),
+      allowPrivateTargets: allowPrivateTargets(env, host),
     },
   };
 }

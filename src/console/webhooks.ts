@@ -129,8 +129,8 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
     const missing = notFound(`Webhook endpoint ${JSON.stringify(endpoint.id)} has no event ${JSON.stringify(params.eventId)}.`);
     if (!EVENT_ID.test(params.eventId)) throw missing;
     try {
-      if (endpoint.state === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
       const outcome = await deps.store.webhooks.resend(op.organizationId, endpoint.id, params.eventId, deps.now());
+      if (outcome === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
       if (outcome === 'missing') throw missing;
       if (outcome === 'in_flight') throw invalidRequest('An attempt to deliver this event is in flight; re-send it once that attempt has finished.');
     } catch (error) {

@@ -187,6 +187,17 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
     ],
   },
   {
+    id: '0006_webhook_delivery_queues',
+    statements: [
+      // each endpoint's queue in due order: the worker takes a few from the head of each queue in turn
+      // (WebhookRepository.lease), so one endpoint's backlog never hides another's first event
+      `CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (organization_id, endpoint_id, next_attempt_at) WHERE state = 'pending'`,
+      // the attempts in flight, by any process: the worker caps them per endpoint and per organization
+      `CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (lease_until) WHERE state = 'pending' AND lease_until > 0`,
+      `DROP INDEX webhook_deliveries_due`,
+    ],
+  },
+  {
     id: '0007_console_session_revocations',
     statements: [
       // sign-outs of review-console sessions, kept until the session would have expired (ConsoleSessionRepository)

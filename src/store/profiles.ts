@@ -17,6 +17,16 @@ export const COLUMNS =
 
 type Nullable<T> = T | null;
 
+/**
+ * A lookup by key reads `deleted_at` and leaves the deleted row out in code, not in SQL: `deleted_at IS NULL`
+ * in its WHERE would let PostgreSQL answer it from a partial list index (which leads with the organization
+ * but not the id) instead of the primary key, and it does so while its statistics lag a burst of creates,
+ * reading the whole organization for one row.
+ */
+const KEYED_COLUMNS = `${COLUMNS}, deleted_at`;
+const DELETED_AT = COLUMNS.split(',').length;
+const live = (row: unknown[] | undefined): row is unknown[] => row !== undefined && row[DELETED_AT] === null;
+
 /** The three index ranges a list page reads: by creation, by folded name, and the nameless profiles. */
 type ListPart = 'created' | 'named' | 'nameless';
 
@@ -193,11 +203,8 @@ export class ProfileRepository {
     const cached = this.cache?.get(organizationId, id);
     if (cached !== undefined) return cached;
     const epoch = this.cache?.epoch ?? 0;
-    const [row] = await this.sql.rows(
-      `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL`,
-      [organizationId, id],
-    );
-    return row ? this.filled(toProfile(row), epoch) : null;
+    const [row] = await this.sql.rows(`SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?`, [organizationId, id]);
+    return live(row) ? this.filled(toProfile(row), epoch) : null;
   }
 
   private filled(profile: Profile, epoch: number): Profile {
@@ -357,11 +364,8 @@ export class ProfileRepository {
   /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */
   private async lockedRow(tx: Sql, organizationId: string, id: string): Promise<Profile | null> {
     const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
-    const [row] = await tx.rows(
-      `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ? AND deleted_at IS NULL${lock}`,
-      [organizationId, id],
-    );
-    return row ? toProfile(row) : null;
+    const [row] = await tx.rows(`SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?${lock}`, [organizationId, id]);
+    return live(row) ? toProfile(row) : null;
   }
 
   /**
@@ -391,10 +395,10 @@ export class ProfileRepository {
       for (let i = 0; i < missing.length; i += 100) {
         const ids = missing.slice(i, i + 100);
         const fetched = await this.sql.rows(
-          `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND id IN (${ids.map(() => '?').join(', ')})`,
+          `SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id IN (${ids.map(() => '?').join(', ')})`,
           [organizationId, ...ids],
         );
-        for (const row of fetched) found.set(row[1] as string, this.filled(toProfile(row), epoch));
+        for (const row of fetched) if (live(row)) found.set(row[1] as string, this.filled(toProfile(row), epoch));
       }
       places.forEach((place, i) => (profiles[i] ||= found.get(idAt(place))));
     }

@@ -37,12 +37,18 @@ const PAGE_CACHE_KIB = 4096;
 
 /**
  * better-sqlite3 is synchronous and holds one connection, so a transaction that awaits between its
- * statements must keep every other statement out until it ends: an in-process lock does that.
+ * statements must keep every other statement out until it ends: an in-process lock does that (see `take`).
  * Statements are prepared once and reused (the hot path is a point select).
  */
 export class SqliteSql implements Sql {
   readonly engine = 'sqlite' as const;
-  private lock: Promise<void> | null = null;
+  /**
+   * The connection's owner: a transaction (for its whole life, awaits included), a group commit, or a
+   * statement that had to queue. Ownership is taken synchronously when free and handed over directly to the
+   * next waiter in FIFO order, so nothing can slip in between a release and the next owner's start.
+   */
+  private held = false;
+  private readonly waiters: (() => void)[] = [];
   private queue: { statements: readonly Statement[]; resolve(changes: number[]): void; reject(error: unknown): void }[] = [];
   private readonly inside: Sql;
 
@@ -136,27 +142,53 @@ export class SqliteSql implements Sql {
     return statement;
   }
 
-  private async unlocked(): Promise<void> {
-    while (this.lock) await this.lock;
+  /**
+   * Takes the connection: at once (null, no await) when it is free, else a promise that resolves when the
+   * previous owner hands it over. Every `take` is followed by exactly one `release`.
+   */
+  private take(): Promise<void> | null {
+    if (!this.held) {
+      this.held = true;
+      return null;
+    }
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 
+  /** Hands the connection to the longest waiter (it stays held), or frees it. */
+  private release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.held = false;
+  }
+
+  /** A read while the connection is owned waits its turn, so it never sees a transaction's uncommitted writes. */
+  private async queued<T>(read: () => T): Promise<T> {
+    await this.take();
+    try {
+      return read();
+    } finally {
+      this.release();
+    }
+  }
+
+  // A read runs at once when the connection is free: it is synchronous, so nothing can interleave with it.
   async all<Row>(sqlText: string, params: readonly Param[] = []): Promise<Row[]> {
-    if (this.lock) await this.unlocked();
+    if (this.held) return this.queued(() => this.prepare(sqlText).all(...params) as Row[]);
     return this.prepare(sqlText).all(...params) as Row[];
   }
 
   async get<Row>(sqlText: string, params: readonly Param[] = []): Promise<Row | undefined> {
-    if (this.lock) await this.unlocked();
+    if (this.held) return this.queued(() => this.prepare(sqlText).get(...params) as Row | undefined);
     return this.prepare(sqlText).get(...params) as Row | undefined;
   }
 
   async rows(sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> {
-    if (this.lock) await this.unlocked();
+    if (this.held) return this.queued(() => this.prepare(sqlText, 'raw').all(...params) as unknown[][]);
     return this.prepare(sqlText, 'raw').all(...params) as unknown[][];
   }
 
   async values(sqlText: string, params: readonly Param[] = []): Promise<unknown[]> {
-    if (this.lock) await this.unlocked();
+    if (this.held) return this.queued(() => this.prepare(sqlText, 'pluck').all(...params));
     return this.prepare(sqlText, 'pluck').all(...params);
   }
 
@@ -192,34 +224,25 @@ export class SqliteSql implements Sql {
    * on its own, all or nothing, so it stands or fails alone.
    */
   private async flush(): Promise<void> {
-    await this.unlocked();
+    if (this.queue.length === 0) return; // close() committed them already
+    const turn = this.take();
+    if (turn) await turn; // a transaction is open: the writes queued meanwhile join this batch
     const batch = this.queue;
     this.queue = [];
-    if (batch.length === 0) return;
+    if (batch.length === 0) return this.release(); // another flush took them while this one waited
     groupCommitSize.observe(batch.length);
     let outcomes: ({ changes: number[] } | { error: unknown })[];
     try {
-      this.begin();
-      try {
-        outcomes = batch.map((write) => ({ changes: this.runWrite(write) }));
-        this.commit();
-      } catch {
-        this.db.exec('ROLLBACK');
-        outcomes = batch.map((write) => {
-          this.begin();
-          try {
-            const changes = this.runWrite(write);
-            this.commit();
-            return { changes };
-          } catch (error) {
-            if (this.db.inTransaction) this.db.exec('ROLLBACK');
-            return { error };
-          }
-        });
-      }
+      outcomes = this.commitEach(batch);
+    } catch (error) {
+      for (const write of batch) write.reject(error);
+      return;
+    } finally {
+      this.release();
+    }
+    try {
       await this.durable();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       for (const write of batch) write.reject(error);
       return;
     }
@@ -230,24 +253,45 @@ export class SqliteSql implements Sql {
     });
   }
 
+  /** The synchronous part of `flush`, run while it owns the connection. Throws when no BEGIN succeeds. */
+  private commitEach(batch: readonly { statements: readonly Statement[] }[]): ({ changes: number[] } | { error: unknown })[] {
+    this.begin();
+    try {
+      const outcomes = batch.map((write) => ({ changes: this.runWrite(write) }));
+      this.commit();
+      return outcomes;
+    } catch {
+      this.db.exec('ROLLBACK');
+    }
+    return batch.map((write) => {
+      this.begin();
+      try {
+        const changes = this.runWrite(write);
+        this.commit();
+        return { changes };
+      } catch (error) {
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        return { error };
+      }
+    });
+  }
+
   async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
-    await this.unlocked();
-    let release!: () => void;
-    this.lock = new Promise((resolve) => (release = resolve));
-    const unlock = () => {
-      this.lock = null;
-      release();
-    };
+    const turn = this.take();
+    if (turn) await turn;
     let result: T;
+    let begun = false;
     try {
       this.db.exec('BEGIN IMMEDIATE');
+      begun = true;
       result = await work(this.inside);
       this.db.exec('COMMIT');
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      // only ever our own transaction: no one else runs a statement while we own the connection
+      if (begun && this.db.inTransaction) this.db.exec('ROLLBACK');
       throw error;
     } finally {
-      unlock();
+      this.release();
     }
     // others may go on while the disk flushes; this caller is answered once its commit is durable
     await this.durable();
@@ -255,11 +299,16 @@ export class SqliteSql implements Sql {
   }
 
   async close(): Promise<void> {
-    await this.unlocked();
-    if (this.queue.length > 0) await this.flush();
-    await this.durable();
-    if (this.walFd !== null) closeSync(this.walFd);
-    this.db.close();
+    await this.flush();
+    await this.take();
+    try {
+      await this.durable();
+      if (this.walFd !== null) closeSync(this.walFd);
+      this.db.close();
+    } finally {
+      // whatever still waits now meets a closed connection, and says so
+      this.release();
+    }
   }
 }
 

@@ -90,6 +90,56 @@ export function outboxStatements(events: readonly EventData[], at: number, subsc
   });
 }
 
+/** How many attempts may be in flight at once, over every process sharing the database. */
+export interface DeliveryCaps {
+  perEndpoint: number;
+  perOrganization: number;
+}
+
+const LEASE_LOCK = 7_411_029_114; // any constant; names the advisory lock a leasing process holds
+
+/** Deliveries leased until after `?` (now): the attempts in flight (read through the small index of leased deliveries). */
+const IN_FLIGHT = `SELECT organization_id, endpoint_id FROM webhook_deliveries WHERE state = 'pending' AND lease_until > 0 AND lease_until > ?`;
+
+/**
+ * Every enabled endpoint that has pending deliveries, with the due time of the head of its queue. The
+ * endpoints are found by skipping through the queue index (a loose index scan: from one endpoint to the
+ * next of its organization, else to the next organization, which starts with a row without endpoint), so
+ * this costs a few index probes per organization and endpoint with a queue, however long the queues are.
+ */
+const QUEUES = `WITH RECURSIVE queues (organization_id, endpoint_id) AS (
+    SELECT organization_id, endpoint_id FROM (
+      SELECT organization_id, endpoint_id FROM webhook_deliveries WHERE state = 'pending'
+      ORDER BY organization_id, endpoint_id LIMIT 1) AS first_queue
+    UNION ALL
+    SELECT
+      CASE WHEN q.endpoint_id IS NULL OR EXISTS (SELECT 1 FROM webhook_deliveries d
+             WHERE d.state = 'pending' AND d.organization_id = q.organization_id AND d.endpoint_id > q.endpoint_id)
+        THEN q.organization_id
+        ELSE (SELECT MIN(d.organization_id) FROM webhook_deliveries d WHERE d.state = 'pending' AND d.organization_id > q.organization_id)
+      END,
+      CASE WHEN q.endpoint_id IS NULL
+        THEN (SELECT MIN(d.endpoint_id) FROM webhook_deliveries d WHERE d.state = 'pending' AND d.organization_id = q.organization_id)
+        ELSE (SELECT MIN(d.endpoint_id) FROM webhook_deliveries d
+              WHERE d.state = 'pending' AND d.organization_id = q.organization_id AND d.endpoint_id > q.endpoint_id)
+      END
+    FROM queues q WHERE q.organization_id IS NOT NULL
+  )
+  SELECT q.organization_id, q.endpoint_id, e.url, e.secret_ciphertext,
+    (SELECT MIN(d.next_attempt_at) FROM webhook_deliveries d
+     WHERE d.state = 'pending' AND d.organization_id = q.organization_id AND d.endpoint_id = q.endpoint_id) AS head
+  FROM queues q CROSS JOIN webhook_endpoints e -- CROSS: SQLite then looks up each endpoint, never scans them all
+  WHERE e.organization_id = q.organization_id AND e.id = q.endpoint_id AND e.state = 'enabled'`;
+
+interface QueueRow { organization_id: string; endpoint_id: string; url: string; secret_ciphertext: string; head: number }
+interface DueRow { event_id: string; attempts: number; retry_base: number; body: string }
+/** One organization's turn-taking in a lease: its attempts in flight and its endpoints' queues. */
+interface QueueTurns {
+  taken: number;
+  queues: { row: QueueRow; taken: number; due: DueRow[] | null }[];
+  next: number;
+}
+
 /** Events that happen while an endpoint is disabled are never delivered: its queue is dropped. */
 const DROP_PENDING = "UPDATE webhook_deliveries SET state = 'dropped' WHERE organization_id = ? AND endpoint_id = ? AND state = 'pending'";
 
@@ -174,14 +224,14 @@ export class WebhookRepository {
     }));
   }
 
-  /** Deletes an endpoint with its queue and log; false when there was none. */
+  /** Deletes an endpoint with its queue and log; false when there was none. The endpoint's row goes first (see `recordAttempt`). */
   async delete(organizationId: string, id: string): Promise<boolean> {
     const changes = await this.endpointsChange(organizationId, this.sql.batch([
+      { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_attempts WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
-      { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
     ]));
-    return changes[2] === 1;
+    return changes[0] === 1;
   }
 
   async setSecret(organizationId: string, id: string, secretCiphertext: string, now: number): Promise<boolean> {
@@ -192,42 +242,84 @@ export class WebhookRepository {
   }
 
   /**
-   * Leases up to `limit` due deliveries of enabled endpoints until `leaseUntil`. A leased delivery is
-   * invisible to every other worker (any process) until its lease ends, so one event is never delivered
-   * concurrently twice; if a worker dies mid-attempt, the lease lapses and another one retries.
+   * Leases up to `limit` due deliveries until `leaseUntil`, fairly: taking turns between organizations, and
+   * within one between its endpoints, each turn the head of a queue, and never more in flight (by any
+   * process: leases live in the database) than `caps.perEndpoint` to one endpoint or `caps.perOrganization`
+   * to one organization. So a slow or dead endpoint holds a few slots, and a long queue waits behind no one's
+   * first event. A leased delivery is invisible to every worker (any process) until its lease ends, so one
+   * event is never delivered concurrently twice; if a worker dies mid-attempt, the lease lapses and another
+   * one retries. A lease moves the delivery's due time to its end, which keeps leased deliveries out of the
+   * heads of the queues.
    */
-  async lease(now: number, leaseUntil: number, limit: number): Promise<LeasedDelivery[]> {
+  async lease(now: number, leaseUntil: number, limit: number, caps: DeliveryCaps): Promise<LeasedDelivery[]> {
+    if (limit <= 0) return [];
     return this.sql.transaction(async (tx) => {
+      // one leaser at a time across processes, so that the caps count every lease
+      if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${LEASE_LOCK})`);
+      const busy = new Map<string, number>();
+      for (const row of await tx.all<{ organization_id: string; endpoint_id: string }>(IN_FLIGHT, [now])) {
+        for (const key of [row.organization_id, `${row.organization_id} ${row.endpoint_id}`]) busy.set(key, (busy.get(key) ?? 0) + 1);
+      }
+      const organizations = new Map<string, QueueTurns>();
+      for (const queue of (await tx.all<QueueRow>(QUEUES)).filter((q) => Number(q.head) <= now).sort((a, b) => Number(a.head) - Number(b.head))) {
+        const turns = organizations.get(queue.organization_id) ?? { taken: busy.get(queue.organization_id) ?? 0, queues: [], next: 0 };
+        turns.queues.push({ row: queue, taken: busy.get(`${queue.organization_id} ${queue.endpoint_id}`) ?? 0, due: null });
+        organizations.set(queue.organization_id, turns);
+      }
       const skipLocked = tx.engine === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
-      const due = await tx.all<{
-        organization_id: string; endpoint_id: string; event_id: string; attempts: number; retry_base: number;
-        url: string; secret_ciphertext: string; body: string;
-      }>(
-        `SELECT d.organization_id, d.endpoint_id, d.event_id, d.attempts, d.retry_base, e.url, e.secret_ciphertext, ev.body
-         FROM webhook_deliveries d
-         JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
-         JOIN webhook_events ev ON ev.organization_id = d.organization_id AND ev.id = d.event_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ? AND e.state = 'enabled'
-         ORDER BY d.next_attempt_at LIMIT ?${skipLocked}`,
-        [now, now, limit],
-      );
-      for (const d of due) {
+      const leased: LeasedDelivery[] = [];
+      for (let progress = true; progress && leased.length < limit; ) {
+        progress = false;
+        for (const turns of organizations.values()) {
+          if (leased.length >= limit) break;
+          if (turns.taken >= caps.perOrganization) continue;
+          // this organization's next endpoint, in turn, that may take one more and still has one due
+          for (let tried = 0; tried < turns.queues.length; tried++) {
+            const queue = turns.queues[turns.next];
+            turns.next = (turns.next + 1) % turns.queues.length;
+            if (queue.taken >= caps.perEndpoint) continue;
+            const { organization_id: organizationId, endpoint_id: endpointId } = queue.row;
+            queue.due ??= await tx.all<DueRow>(
+              `SELECT d.event_id, d.attempts, d.retry_base, ev.body FROM webhook_deliveries d
+               JOIN webhook_events ev ON ev.organization_id = d.organization_id AND ev.id = d.event_id
+               WHERE d.organization_id = ? AND d.endpoint_id = ? AND d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ?
+               ORDER BY d.next_attempt_at LIMIT ?${skipLocked}`,
+              [organizationId, endpointId, now, now, Math.min(caps.perEndpoint - queue.taken, caps.perOrganization - turns.taken, limit)],
+            );
+            const due = queue.due.shift();
+            if (!due) {
+              queue.taken = caps.perEndpoint; // nothing more due there this round
+              continue;
+            }
+            queue.taken++;
+            turns.taken++;
+            leased.push({
+              organizationId, endpointId, eventId: due.event_id, url: queue.row.url, secretCiphertext: queue.row.secret_ciphertext,
+              body: due.body, attempts: due.attempts, retryBase: due.retry_base, leaseUntil,
+            });
+            progress = true;
+            break;
+          }
+        }
+      }
+      for (const d of leased) {
         await tx.run(
-          'UPDATE webhook_deliveries SET lease_until = ? WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
-          [leaseUntil, d.organization_id, d.endpoint_id, d.event_id],
+          'UPDATE webhook_deliveries SET lease_until = ?, next_attempt_at = ? WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
+          [leaseUntil, leaseUntil, d.organizationId, d.endpointId, d.eventId],
         );
       }
-      return due.map((d) => ({
-        organizationId: d.organization_id, endpointId: d.endpoint_id, eventId: d.event_id, url: d.url,
-        secretCiphertext: d.secret_ciphertext, body: d.body, attempts: d.attempts, retryBase: d.retry_base, leaseUntil,
-      }));
+      return leased;
     });
   }
 
   /**
    * Records one attempt and its consequence, atomically: delivered, rescheduled, or given up. Giving up
    * counts a failed event against the endpoint, which is disabled at `disableAfter` in a row; a success
-   * resets the count. Ignored when the lease was lost (another worker owns the delivery now).
+   * resets the count. Ignored when the lease was lost (another worker owns the delivery now); a delivery
+   * dropped while its attempt was in flight keeps its state.
+   *
+   * Row locks on PostgreSQL are taken endpoint first, then its deliveries, here as in `update` and `delete`
+   * (disabling an endpoint drops its pending deliveries): in any other order two of them can deadlock.
    */
   async recordAttempt(
     delivery: LeasedDelivery,
@@ -236,9 +328,17 @@ export class WebhookRepository {
     disableAfter: number,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const key = [delivery.organizationId, delivery.endpointId, delivery.eventId];
-      const current = await tx.get<{ lease_until: number; attempts: number }>(
-        `SELECT lease_until, attempts FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`,
+      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      const endpoint = [delivery.organizationId, delivery.endpointId];
+      if (outcome.kind === 'delivered') {
+        // the endpoint answers: its count of failed events starts again (a row lock only when there is one to reset)
+        await tx.run('UPDATE webhook_endpoints SET failed_events = 0 WHERE organization_id = ? AND id = ? AND failed_events > 0', endpoint);
+      } else if (outcome.kind === 'failed') {
+        await tx.get(`SELECT failed_events FROM webhook_endpoints WHERE organization_id = ? AND id = ?${lock}`, endpoint);
+      }
+      const key = [...endpoint, delivery.eventId];
+      const current = await tx.get<{ state: string; lease_until: number; attempts: number }>(
+        `SELECT state, lease_until, attempts FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?${lock}`,
         key,
       );
       if (!current || current.lease_until !== delivery.leaseUntil || current.attempts !== delivery.attempts) return;
@@ -248,45 +348,52 @@ export class WebhookRepository {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         [...key, number, attempt.at, attempt.status, attempt.latencyMs, attempt.error],
       );
-      const state = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' ? 'failed' : 'pending';
+      const outcomeState = outcome.kind === 'delivered' ? 'delivered' : outcome.kind === 'failed' ? 'failed' : 'pending';
+      const state = current.state === 'pending' ? outcomeState : current.state;
       const next = outcome.kind === 'retry' ? outcome.nextAttemptAt : attempt.at;
       await tx.run(
         `UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_at = ?, lease_until = 0
          WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?`,
         [state, number, next, ...key],
       );
-      if (outcome.kind === 'delivered') {
-        await tx.run('UPDATE webhook_endpoints SET failed_events = 0 WHERE organization_id = ? AND id = ? AND failed_events > 0',
-          [delivery.organizationId, delivery.endpointId]);
-      } else if (outcome.kind === 'failed') {
+      if (outcome.kind === 'failed' && current.state === 'pending') {
         // an auto-disable only ever takes subscriptions away: Subscriptions may keep them (see there)
-        await tx.run('UPDATE webhook_endpoints SET failed_events = failed_events + 1 WHERE organization_id = ? AND id = ?',
-          [delivery.organizationId, delivery.endpointId]);
+        await tx.run('UPDATE webhook_endpoints SET failed_events = failed_events + 1 WHERE organization_id = ? AND id = ?', endpoint);
         const disabled = await tx.run(
           `UPDATE webhook_endpoints SET state = 'disabled', disabled_reason = ?, updated_at = ?
            WHERE organization_id = ? AND id = ? AND state = 'enabled' AND failed_events >= ?`,
-          [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at,
-            delivery.organizationId, delivery.endpointId, disableAfter],
+          [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at, ...endpoint, disableAfter],
         );
-        if (disabled === 1) await tx.run(DROP_PENDING, [delivery.organizationId, delivery.endpointId]);
+        if (disabled === 1) await tx.run(DROP_PENDING, endpoint);
       }
     });
   }
 
   /**
    * Queues an event for delivery again (same `webhook-id`) with a fresh retry schedule. 'missing' when the
-   * endpoint never had the event; 'in_flight' while an attempt holds the lease (its outcome must land first).
+   * endpoint never had the event; 'in_flight' while an attempt holds the lease (its outcome must land first);
+   * 'disabled' when the endpoint is disabled (events queued then would never go out, or slip out once it is
+   * enabled). The endpoint's row is locked first, so it cannot be disabled between the check and the queueing.
    */
-  async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight'> {
-    const changed = await this.sql.run(
-      `UPDATE webhook_deliveries SET state = 'pending', retry_base = attempts, next_attempt_at = ?, lease_until = 0
-       WHERE organization_id = ? AND endpoint_id = ? AND event_id = ? AND lease_until <= ?`,
-      [now, organizationId, endpointId, eventId, now],
-    );
-    if (changed === 1) return 'queued';
-    const exists = await this.sql.get('SELECT 1 AS x FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
-      [organizationId, endpointId, eventId]);
-    return exists ? 'in_flight' : 'missing';
+  async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight' | 'disabled'> {
+    return this.sql.transaction(async (tx) => {
+      const endpoint = await tx.get<{ state: string }>(
+        `SELECT state FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR SHARE' : ''}`,
+        [organizationId, endpointId],
+      );
+      const exists = await tx.get<{ lease_until: number }>(
+        'SELECT lease_until FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ? AND event_id = ?',
+        [organizationId, endpointId, eventId],
+      );
+      if (endpoint?.state === 'disabled') return 'disabled';
+      if (!endpoint || !exists) return 'missing';
+      const changed = await tx.run(
+        `UPDATE webhook_deliveries SET state = 'pending', retry_base = attempts, next_attempt_at = ?, lease_until = 0
+         WHERE organization_id = ? AND endpoint_id = ? AND event_id = ? AND lease_until <= ?`,
+        [now, organizationId, endpointId, eventId, now],
+      );
+      return changed === 1 ? 'queued' : 'in_flight';
+    });
   }
 
   /**

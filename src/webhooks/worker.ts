@@ -2,9 +2,10 @@ import { openActions } from '../domain/enforcement.js';
 import { EVIDENCE_RETENTION_DAYS } from '../domain/identity.js';
 import { withStanding } from '../domain/profile.js';
 import type { Store } from '../store/index.js';
-import type { LeasedDelivery } from '../store/webhooks.js';
+import type { DeliveryCaps, LeasedDelivery } from '../store/webhooks.js';
 import { signPayload, type SecretBox } from './secrets.js';
 import { webhookAttempts } from '../metrics.js';
+import { post } from './targets.js';
 
 export interface DeliveryOptions {
   /** delays before each retry, in ms (decisions §27: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h) */
@@ -15,11 +16,18 @@ export interface DeliveryOptions {
   disableAfter: number;
   /** how often each process looks for due work */
   pollMs: number;
+  /** deliver to loopback, private … addresses too (else refused, after DNS resolution: src/webhooks/targets.ts) */
+  allowPrivateTargets: boolean;
 }
 
 const LEASE_SLACK_MS = 5_000;
-/** attempts in flight per process; a slow receiver holds one slot, not the whole worker */
+/** attempts in flight per process */
 const MAX_IN_FLIGHT = 32;
+/**
+ * Attempts in flight at once, over every process: to one endpoint, and to all endpoints of one organization.
+ * A slow or dead receiver holds this many slots and waits its turn for more; everyone else goes on.
+ */
+export const DELIVERY_CAPS: DeliveryCaps = { perEndpoint: 4, perOrganization: 8 };
 const SYSTEM = { type: 'system' as const, id: null };
 /** finished deliveries, their attempts and events stay in the delivery log this long */
 const RETENTION_MS = 30 * 24 * 3600_000;
@@ -35,6 +43,11 @@ export class DeliveryWorker {
   private running: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<void>>();
   private prunedAt = 0;
+  /** another round is wanted once the current one ends (an attempt finished, or the timer fired) */
+  private wanted = false;
+  /** the next round also sweeps lapsed restrictions and prunes (the timer's rounds do) */
+  private sweepWanted = false;
+  private stopped = false;
 
   constructor(
     private readonly store: Store,
@@ -50,6 +63,7 @@ export class DeliveryWorker {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
@@ -58,31 +72,47 @@ export class DeliveryWorker {
 
   /**
    * One round: sweep lapsed restrictions, then lease due deliveries into free slots and start them.
-   * Attempts run on their own; a round does not wait for them. Overlapping rounds are skipped.
+   * Attempts run on their own; a round does not wait for them. A round asked for while one runs follows it.
    */
-  tick(): Promise<void> {
-    this.running ??= this.round()
-      .catch((error) => this.log.warn({ err: error }, 'webhook worker round failed'))
-      .finally(() => {
-        this.running = null;
-      });
+  tick(sweep = true): Promise<void> {
+    if (sweep) this.sweepWanted = true;
+    this.wanted = true;
+    this.running ??= this.rounds().finally(() => {
+      this.running = null;
+      if (this.wanted && !this.stopped) void this.tick(false);
+    });
     return this.running;
   }
 
-  private async round(): Promise<void> {
-    await this.resolveLapsedActions();
-    const now = this.now();
-    if (now - this.prunedAt > PRUNE_EVERY_MS) {
-      this.prunedAt = now;
-      await this.store.webhooks.prune(now - RETENTION_MS);
-      await this.purgeEvidence(now);
+  private async rounds(): Promise<void> {
+    while (this.wanted && !this.stopped) {
+      this.wanted = false;
+      await this.round().catch((error) => this.log.warn({ err: error }, 'webhook worker round failed'));
     }
+  }
+
+  private async round(): Promise<void> {
+    if (this.sweepWanted) {
+      this.sweepWanted = false;
+      await this.resolveLapsedActions();
+      const now = this.now();
+      if (now - this.prunedAt > PRUNE_EVERY_MS) {
+        this.prunedAt = now;
+        await this.store.webhooks.prune(now - RETENTION_MS);
+        await this.purgeEvidence(now);
+      }
+    }
+    const now = this.now();
     const free = MAX_IN_FLIGHT - this.inFlight.size;
     if (free <= 0) return;
-    for (const delivery of await this.store.webhooks.lease(now, now + this.options.timeoutMs + LEASE_SLACK_MS, free)) {
+    for (const delivery of await this.store.webhooks.lease(now, now + this.options.timeoutMs + LEASE_SLACK_MS, free, DELIVERY_CAPS)) {
       const attempt = this.attempt(delivery)
         .catch((error) => this.log.warn({ err: error }, 'webhook attempt could not be recorded'))
-        .finally(() => this.inFlight.delete(attempt));
+        .finally(() => {
+          this.inFlight.delete(attempt);
+          // a slot is free, and the queue it came from may have more: lease again now, not at the next poll
+          if (!this.stopped) void this.tick(false);
+        });
       this.inFlight.add(attempt);
     }
   }
@@ -116,10 +146,9 @@ export class DeliveryWorker {
     let status: number | null = null;
     let error: string | null = null;
     try {
-      const response = await fetch(delivery.url, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+      status = await post(delivery.url, delivery.body, {
+        timeoutMs: this.options.timeoutMs,
+        allowPrivate: this.options.allowPrivateTargets,
         headers: {
           'content-type': 'application/json',
           'user-agent': 'uprof-webhooks/1',
@@ -127,13 +156,10 @@ export class DeliveryWorker {
           'webhook-timestamp': String(timestamp),
           'webhook-signature': signPayload(this.secrets.open(delivery.secretCiphertext), eventId, timestamp, delivery.body),
         },
-        body: delivery.body,
       });
-      status = response.status;
-      await response.body?.cancel();
       if (status < 200 || status >= 300) error = `HTTP ${status}`;
     } catch (cause) {
-      error = cause instanceof Error && cause.name === 'TimeoutError' ? `no answer within ${this.options.timeoutMs} ms` : String((cause as Error)?.message ?? cause);
+      error = String((cause as Error)?.message ?? cause);
     }
     const at = this.now();
     const retriesUsed = delivery.attempts - delivery.retryBase;

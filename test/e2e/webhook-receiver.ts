@@ -1,6 +1,7 @@
 /**
  * A webhook receiver on 127.0.0.1 (node:http) for the delivery tests: one path per endpoint under test, a
- * scripted answer per request (a status, or `'hang'` = never answer), and every delivery verified on arrival
+ * scripted answer per request (a status, `'hang'` = never answer, or `'hold'` = answer 200 once the test
+ * releases the path), and every delivery verified on arrival
  * with the official SDK's `client.beta.webhooks.unwrap()` against the secret registered for its path.
  * Not a test file itself.
  */
@@ -10,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import Anthropic from '@anthropic-ai/sdk';
 import type { Store } from '../../src/store/index.ts';
 
-export type Answer = number | 'hang';
+export type Answer = number | 'hang' | 'hold';
 
 export interface Delivery {
   path: string;
@@ -55,6 +56,8 @@ export class Receiver {
   private readonly scripts = new Map<string, Answer[]>();
   private readonly fallback = new Map<string, Answer>();
   private readonly hanging = new Set<ServerResponse>();
+  private readonly holding = new Map<string, Set<ServerResponse>>();
+  private readonly peakHolding = new Map<string, number>();
   private paths = 0;
 
   private constructor(private readonly server: Server, readonly origin: string) {}
@@ -106,6 +109,22 @@ export class Receiver {
     return this.to(path);
   }
 
+  /** Requests to `path` held unanswered right now (`'hold'`). */
+  held(path: string): number {
+    return this.holding.get(path)?.size ?? 0;
+  }
+
+  /** The most requests to `path` ever held at once. */
+  peakHeld(path: string): number {
+    return this.peakHolding.get(path) ?? 0;
+  }
+
+  /** Answers 200 to every request held at `path`; the ones that arrive later are answered by the script. */
+  release(path: string): void {
+    for (const res of this.holding.get(path) ?? []) res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    this.holding.get(path)?.clear();
+  }
+
   private receive(path: string, headers: Record<string, string>, body: string, res: ServerResponse): void {
     const script = this.scripts.get(path);
     const answered: Answer = script?.shift() ?? this.fallback.get(path) ?? 200;
@@ -117,11 +136,20 @@ export class Receiver {
       res.on('close', () => this.hanging.delete(res));
       return;
     }
+    if (answered === 'hold') {
+      const holding = this.holding.get(path) ?? new Set<ServerResponse>();
+      this.holding.set(path, holding);
+      holding.add(res);
+      this.peakHolding.set(path, Math.max(holding.size, this.peakHeld(path)));
+      res.on('close', () => holding.delete(res));
+      return;
+    }
     res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'ok' : 'no');
   }
 
   async close(): Promise<void> {
     for (const res of this.hanging) res.destroy();
+    for (const held of this.holding.values()) for (const res of held) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
   }

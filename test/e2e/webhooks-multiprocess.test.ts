@@ -3,7 +3,8 @@
  * worker with a 20 ms poll. Deliveries are leased in the database, so the processes share the work but
  * never send one event twice at once: with a receiver that always says 200, each event arrives exactly
  * once; with one that fails each event's first attempt, each arrives exactly twice, the retry waiting
- * for the schedule, and never two requests of one event in flight together.
+ * for the schedule, and never two requests of one event in flight together. The caps on attempts in flight
+ * per endpoint hold across the processes, not per process.
  */
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -13,7 +14,9 @@ import type { MintedKey } from '../../src/keys.ts';
 import { openStore, type Store } from '../../src/store/index.ts';
 import { engines, POSTGRES_URL } from '../support/engines.ts';
 import { callProcess, mintKeyWithCli, range, sdkFor, startServerProcess, uprofCli, type ServerProcess } from '../support/processes.ts';
+import { DELIVERY_CAPS } from '../../src/webhooks/worker.ts';
 import { LoadReceiver, waitUntil, type Arrival, type Reply } from './webhook-load-receiver.ts';
+import { Receiver } from './webhook-receiver.ts';
 
 const postgres = (await engines()).find((engine) => engine.name === 'postgres');
 const SKIPPED = postgres ? null : `PostgreSQL is not reachable at ${POSTGRES_URL} (or UPROF_TEST_ENGINES=sqlite): two processes need a shared database server`;
@@ -130,6 +133,38 @@ describe('webhook deliveries from two processes on one PostgreSQL database', () 
     if (SKIPPED) t.skip(SKIPPED);
     return !SKIPPED;
   }
+
+  it(`a receiver that holds every request gets ${DELIVERY_CAPS.perEndpoint} at once from both processes together; another organization's event goes out meanwhile`, async (t) => {
+    if (!ready(t)) return;
+    const receiver = await Receiver.start();
+    try {
+      /** an organization with one endpoint on a receiver path answering `answer` */
+      const organization = async (answer: 'hold' | 200) => {
+        const platform = await mintKeyWithCli(database!.url, `webhooks-mp-${randomUUID()}`);
+        const { path, url } = receiver.newPath();
+        receiver.script(path, [], answer);
+        const endpoint = await sdkFor(procs[0], platform.api_key).beta.organization.webhooks.create({ url, enabled_events: [CREATED as any] });
+        receiver.useSecret(path, endpoint.signing_secret);
+        return { platform, path };
+      };
+      const slow = await organization('hold');
+      for (let n = 0; n < 24; n++) await sdkFor(procs[n % 2], slow.platform.api_key).userProfiles.create({ name: `held-${n}` });
+      await waitUntil(() => receiver.held(slow.path) === DELIVERY_CAPS.perEndpoint, `${DELIVERY_CAPS.perEndpoint} held requests`);
+      // both workers poll every 20 ms: with caps per process, the other one would have sent its own 4 by now
+      await sleep(500);
+      const other = await organization(200);
+      await sdkFor(procs[1], other.platform.api_key).userProfiles.create({ name: 'other' });
+      await receiver.waitFor(other.path, 1, 30_000);
+      assert.equal(receiver.to(slow.path).length, DELIVERY_CAPS.perEndpoint, 'only the capped number was ever sent to the holding receiver');
+      receiver.script(slow.path, [], 200);
+      receiver.release(slow.path);
+      await waitUntil(() => new Set(receiver.to(slow.path).map((d) => d.headers['webhook-id'])).size === 24, 'the whole backlog delivered', 30_000);
+      assert.equal(receiver.peakHeld(slow.path), DELIVERY_CAPS.perEndpoint, 'never more in flight to it, over both processes');
+      t.diagnostic(`requests to the holding receiver: ${receiver.to(slow.path).length} for 24 events`);
+    } finally {
+      await receiver.close();
+    }
+  });
 
   it(`a receiver that always answers 200: each of ${2 * PROFILES} events arrives exactly once`, async (t) => {
     if (!ready(t)) return;

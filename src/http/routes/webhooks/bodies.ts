@@ -3,6 +3,7 @@ import { EVENT_TYPES, type EventType } from '../../../domain/events.js';
 import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
 import { queryParam } from '../../query.js';
+import { nonPublicUrl } from '../../../webhooks/targets.js';
 
 /** Field limits of contract-2 §2.4 (the vendor leaves them unknown; these are its recommendations). */
 export const URL_MAX = 2048;
@@ -45,8 +46,20 @@ function isLoopback(hostname: string): boolean {
   return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(hostname);
 }
 
-/** An absolute `https://` URL of at most 2048 characters; `http://` only for loopback hosts (decisions §33). */
-function readUrl(value: unknown): string {
+/**
+ * An absolute `https://` URL of at most 2048 characters; `http://` only for loopback hosts (decisions §33);
+ * and unless `allowPrivate`, not aimed at a loopback, private or otherwise non-public address.
+ */
+function readUrl(value: unknown, allowPrivate: boolean): string {
+  const text = readSchemeAndForm(value);
+  const refused = allowPrivate ? null : nonPublicUrl(new URL(text));
+  if (refused) {
+    throw invalidRequest(`url: ${refused}; this server delivers webhooks only to public addresses (its operator can allow private ones).`);
+  }
+  return text;
+}
+
+function readSchemeAndForm(value: unknown): string {
   const text = readText('url', value, URL_MAX);
   if (text === '') throw invalidRequest('url: must not be empty.');
   if (text.trim() !== text) throw invalidRequest('url: must not begin or end with whitespace.');
@@ -71,15 +84,15 @@ function readEvents(value: unknown): EventType[] {
   return [...new Set(events)];
 }
 
-/** W1 body: `{url, enabled_events, name?, description?}`. */
-export function readCreateBody(value: unknown): Required<Omit<EndpointFields, 'state'>> {
+/** W1 body: `{url, enabled_events, name?, description?}`; `allowPrivate`: see readUrl. */
+export function readCreateBody(value: unknown, allowPrivate: boolean): Required<Omit<EndpointFields, 'state'>> {
   const body = readObject(value, ['url', 'enabled_events', 'name', 'description']);
   if (body.url === undefined) throw invalidRequest('url: is required.');
   if (body.enabled_events === undefined) throw invalidRequest('enabled_events: is required.');
   const enabledEvents = readEvents(body.enabled_events);
   if (enabledEvents.length === 0) throw invalidRequest('enabled_events: name at least one event type.');
   return {
-    url: readUrl(body.url),
+    url: readUrl(body.url, allowPrivate),
     enabledEvents,
     name: body.name === undefined ? '' : readText('name', body.name, NAME_MAX),
     description: body.description === undefined ? '' : readText('description', body.description, DESCRIPTION_MAX),
@@ -87,10 +100,10 @@ export function readCreateBody(value: unknown): Required<Omit<EndpointFields, 's
 }
 
 /** W3 body: every field optional; an empty `enabled_events` leaves the set unchanged (contract-2 §2.4). */
-export function readUpdateBody(value: unknown): EndpointFields {
+export function readUpdateBody(value: unknown, allowPrivate: boolean): EndpointFields {
   const body = readObject(value, ['url', 'enabled_events', 'name', 'description', 'state']);
   const fields: EndpointFields = {};
-  if (body.url !== undefined) fields.url = readUrl(body.url);
+  if (body.url !== undefined) fields.url = readUrl(body.url, allowPrivate);
   if (body.enabled_events !== undefined) {
     const events = readEvents(body.enabled_events);
     if (events.length > 0) fields.enabledEvents = events;

@@ -19,7 +19,7 @@ export const createEndpoint: WebhookRoute = {
   url: BASE,
   write: true,
   async handle({ request, principal, deps }) {
-    const fields = readCreateBody(request.body);
+    const fields = readCreateBody(request.body, deps.config.webhooks.allowPrivateTargets);
     const now = deps.now();
     const endpoint: WebhookEndpoint = {
       id: newId('whep', now),
@@ -61,8 +61,8 @@ export const updateEndpoint: WebhookRoute = {
   url: ONE,
   write: true,
   async handle(call) {
-    const fields = readUpdateBody(call.request.body);
     const { principal, deps } = call;
+    const fields = readUpdateBody(call.request.body, deps.config.webhooks.allowPrivateTargets);
     const id = endpointIdParam(call.request);
     const updated = await deps.store.webhooks.update(principal.organizationId, id, (current) => {
       const next: WebhookEndpoint = {
