@@ -1,6 +1,8 @@
 import { Command, Option } from 'commander';
 import { loadConfig } from './config.js';
 import { mintKey } from './keys.js';
+import { register as registerEmulator } from './cli/emulator.js';
+import { register as registerFixtures } from './cli/fixtures.js';
 import { buildApp } from './server.js';
 import { migrate } from './store/migrations.js';
 import { openSql, openStore } from './store/index.js';
@@ -117,6 +119,9 @@ keys
       await store.close();
     }
   });
+
+registerFixtures(program);
+registerEmulator(program);
 
 program.parseAsync(process.argv).catch((error: Error) => {
   console.error(`uprof: ${error.message}`);

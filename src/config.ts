@@ -15,6 +15,10 @@ export interface Config {
   /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
   masterKey: string | null;
   masterKeyFile: string;
+  /** UPROF_EMULATOR=1: the emulator controls (reset, test clock, forced faults; decisions §38) */
+  emulator: boolean;
+  /** fixtures (names or files) a server loads before it serves (UPROF_FIXTURES, comma-separated) */
+  fixtures: string[];
   webhooks: {
     /** delays before each retry, ms */
     retrySchedule: number[];
@@ -47,6 +51,13 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${name} must be 1 or 0 (got ${JSON.stringify(env[name])})`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -70,6 +81,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     keyCacheTtlMs: integer(env, 'KEY_CACHE_TTL_MS', 2000, 0, 600_000),
     masterKey: env.UPROF_MASTER_KEY || null,
     masterKeyFile: env.UPROF_MASTER_KEY_FILE || './data/master.key',
+    emulator: flag(env, 'UPROF_EMULATOR'),
+    fixtures: (env.UPROF_FIXTURES ?? '').split(',').map((item) => item.trim()).filter((item) => item !== ''),
     webhooks: {
       retrySchedule: durations(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 1, 600_000),

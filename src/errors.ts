@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly type: ErrorType,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** headers the answer carries (`retry-after`, `x-should-retry`) */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = 'ApiError';

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CursorCodec } from './domain/cursor.js';
 import { newId } from './ids.js';
@@ -11,6 +12,8 @@ import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes } from './http/operator.js';
 import { operatorRoutes } from './http/routes/operator/index.js';
+import { emulatorRoutes } from './http/routes/operator/emulator.js';
+import { loadFixtureDocument } from './fixtures/index.js';
 import { registerWebhookRoutes } from './http/webhook-admission.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { acceptForms } from './pages/forms.js';
@@ -39,7 +42,7 @@ export function purposeKeys(secret: Buffer) {
 
 /** The composition root: configuration + store → a ready Fastify app. */
 export interface AppOptions {
-  /** the clock (tests move it) */
+  /** the real time (tests move it); every rule reads it through the Clock */
   now?: () => number;
   /** run the webhook delivery worker in this process (default true) */
   worker?: boolean;
@@ -47,7 +50,10 @@ export interface AppOptions {
 
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const keys = purposeKeys(await store.serverSecret());
-  const now = options.now ?? Date.now;
+  const clock = new Clock(options.now ?? Date.now, config.emulator ? store.emulator : null);
+  const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
+  // UPROF_FIXTURES: loaded before serving, by the process that keeps the profiles in memory (docs/fixtures.md)
+  for (const fixture of config.fixtures) await store.fixtures.load(loadFixtureDocument(fixture, clock.wall()), secrets, clock.wall());
   const deps: Deps = {
     config,
     store,
@@ -56,9 +62,9 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     linkKey: keys.links,
     formKey: keys.forms,
     sessionKey: keys.sessions,
-    now,
-    standing: new Standing(store, now),
-    secrets: new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile)),
+    clock,
+    standing: new Standing(store, (organizationId) => clock.now(organizationId)),
+    secrets,
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -86,7 +92,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     done();
   });
   if (options.worker !== false) {
-    const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
+    const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, clock, app.log);
     worker.start();
     app.addHook('onClose', () => worker.stop());
   }
@@ -94,6 +100,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   app.setNotFoundHandler(notFoundHandler);
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
+  // decisions §38: without UPROF_EMULATOR=1 these routes do not exist (404 like any unknown route)
+  if (config.emulator) registerOperatorRoutes(app, emulatorRoutes, deps);
   registerWebhookRoutes(app, webhookRoutes, deps);
   // the hosted pages: HTML, forms (only here), strict CSP
   await app.register(async (pages) => {

@@ -94,8 +94,9 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   /** The signed-in operator, or null when the cookie is missing, tampered, expired, or its key is no longer live. */
   async function signedIn(request: FastifyRequest): Promise<Operator | null> {
-    const session = openSession(deps.sessionKey, readCookie(request.headers.cookie, cookies().session.name), deps.now());
+    const session = openSession(deps.sessionKey, readCookie(request.headers.cookie, cookies().session.name), deps.clock.wall());
     if (!session) return null;
+    await deps.clock.sync(session.o);
     const key = await deps.store.tenancy.keyById(session.k);
     if (!key || key.revokedAt !== null || key.role !== 'operator' || key.organizationId !== session.o) return null;
     const organization = await deps.store.tenancy.organizationById(session.o);
@@ -139,7 +140,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     const profile = isWellFormedId('uprof', id) ? await deps.store.profiles.find(op.organizationId, id) : null;
     if (!profile) throw notFound(`No user profile ${JSON.stringify(id)} in your organization.`);
     const history = await deps.store.profiles.history(op.organizationId, id);
-    return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody(profile, history, deps.now(), op.viewer, messages));
+    return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody(profile, history, deps.clock.now(op.organizationId), op.viewer, messages));
   }
 
   /**
@@ -176,14 +177,14 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   app.get('/sign-in', async (request, reply) => {
     if (await signedIn(request)) return reply.redirect('/console', 303);
-    const nonce = newSignInNonce(deps.now());
+    const nonce = newSignInNonce(deps.clock.wall());
     return sendPage(reply.header('set-cookie', setCookie(cookies().signIn, sealSignInNonce(deps.sessionKey, nonce), SIGN_IN_TTL_MS)), 200,
       'Sign in to the review console', signInBody(csrfToken(deps.formKey, signInBinding(nonce))));
   });
 
   app.post('/sign-in', async (request, reply) => {
     const fields = formOf(request);
-    const nonce = openSignInNonce(deps.sessionKey, readCookie(request.headers.cookie, cookies().signIn.name), deps.now());
+    const nonce = openSignInNonce(deps.sessionKey, readCookie(request.headers.cookie, cookies().signIn.name), deps.clock.wall());
     if (!nonce || !csrfValid(deps.formKey, signInBinding(nonce), formValue(fields, 'csrf'))) return forbidden(reply, SIGN_IN);
     const secret = (formValue(fields, 'key') ?? '').trim();
     const key = secret ? await deps.keys.resolve(secret) : null;
@@ -191,7 +192,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       return sendPage(reply, 401, 'Sign in to the review console',
         signInBody(csrfToken(deps.formKey, signInBinding(nonce)), 'That is not a live operator key. Platform and admin keys cannot sign in here.'));
     }
-    const session = newSession(key.id, key.organizationId, deps.now());
+    const session = newSession(key.id, key.organizationId, deps.clock.wall());
     reply.header('set-cookie', [
       setCookie(cookies().session, sealSession(deps.sessionKey, session), SESSION_TTL_MS),
       setCookie(cookies().signIn, '', 0),
@@ -231,7 +232,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
             ...(limitText === undefined ? {} : { limit: String(limit) }),
           })}`
         : null;
-    return send(reply, op, 200, 'Profiles', profilesBody(shown.map((row) => row.profile), deps.now(), next));
+    return send(reply, op, 200, 'Profiles', profilesBody(shown.map((row) => row.profile), deps.clock.now(op.organizationId), next));
   });
 
   page('/profiles/:id', async (op, request, reply) => {

@@ -131,7 +131,7 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
     if (!EVENT_ID.test(params.eventId)) throw missing;
     try {
       if (endpoint.state === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
-      const outcome = await deps.store.webhooks.resend(op.organizationId, endpoint.id, params.eventId, deps.now());
+      const outcome = await deps.store.webhooks.resend(op.organizationId, endpoint.id, params.eventId, deps.clock.now(op.organizationId));
       if (outcome === 'missing') throw missing;
       if (outcome === 'in_flight') throw invalidRequest('An attempt to deliver this event is in flight; re-send it once that attempt has finished.');
     } catch (error) {

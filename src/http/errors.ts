@@ -28,7 +28,9 @@ function fromFramework(error: FastifyError): ApiError | null {
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  // decisions §34: a 5xx says whether a retry is safe; ours are not, unless the error says otherwise
   if (error.status >= 500) reply.header('x-should-retry', 'false');
+  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
   return reply.code(error.status).type('application/json').send({
     type: 'error',
     error: { type: error.type, message: error.message, ...(error.details ? { details: error.details } : {}) },

@@ -30,7 +30,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
 
     const show = (reply: FastifyReply, status: number, link: OpenLink, extra: { done?: Submission['form']; refusal?: Refusal } = {}) => {
       const csrf = csrfToken(deps.formKey, csrfBinding(link.token));
-      const { header, body } = renderPortal({ link, now: deps.now(), csrf, ...extra });
+      const { header, body } = renderPortal({ link, now: deps.clock.now(link.organizationId), csrf, ...extra });
       return sendPage(reply, status, PORTAL_TITLE, body, { header });
     };
 
@@ -61,7 +61,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
       if ('refused' in submission) return show(reply, 400, link, { refusal: submission });
 
       // the identity check comes first while a restriction it can clear is open (decisions §25)
-      const checkOpen = verifiable(link.profile.actions, deps.now()).length > 0;
+      const checkOpen = verifiable(link.profile.actions, deps.clock.now(link.organizationId)).length > 0;
       if (checkOpen && submission.form !== 'identity_check') {
         return refused(409, 'identity_check', 'Please complete the identity check first; nothing else was changed.');
       }

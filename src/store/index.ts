@@ -1,6 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { EmulatorRepository } from './emulator.js';
+import { FixtureRepository } from './fixtures.js';
 import { migrate } from './migrations.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
@@ -17,6 +19,8 @@ export interface Store {
   readonly tenancy: TenancyRepository;
   readonly urlTokens: UrlTokenRepository;
   readonly webhooks: WebhookRepository;
+  readonly fixtures: FixtureRepository;
+  readonly emulator: EmulatorRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -75,6 +79,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     tenancy: new TenancyRepository(sql),
     urlTokens: new UrlTokenRepository(sql),
     webhooks: new WebhookRepository(sql, subscriptions),
+    fixtures: new FixtureRepository(sql, cache, subscriptions),
+    emulator: new EmulatorRepository(sql, cache, subscriptions),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: async () => {
       try {

@@ -196,9 +196,11 @@ export class WebhookRepository {
    * invisible to every other worker (any process) until its lease ends, so one event is never delivered
    * concurrently twice; if a worker dies mid-attempt, the lease lapses and another one retries.
    */
-  async lease(now: number, leaseUntil: number, limit: number): Promise<LeasedDelivery[]> {
+  async lease(now: number, leaseUntil: number, limit: number, organizationId?: string): Promise<LeasedDelivery[]> {
     return this.sql.transaction(async (tx) => {
       const skipLocked = tx.engine === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
+      // the emulator leases one organization at a time, on that organization's clock
+      const only = organizationId === undefined ? '' : ' AND d.organization_id = ?';
       const due = await tx.all<{
         organization_id: string; endpoint_id: string; event_id: string; attempts: number; retry_base: number;
         url: string; secret_ciphertext: string; body: string;
@@ -207,9 +209,9 @@ export class WebhookRepository {
          FROM webhook_deliveries d
          JOIN webhook_endpoints e ON e.organization_id = d.organization_id AND e.id = d.endpoint_id
          JOIN webhook_events ev ON ev.organization_id = d.organization_id AND ev.id = d.event_id
-         WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ? AND e.state = 'enabled'
+         WHERE d.state = 'pending' AND d.next_attempt_at <= ? AND d.lease_until <= ? AND e.state = 'enabled'${only}
          ORDER BY d.next_attempt_at LIMIT ?${skipLocked}`,
-        [now, now, limit],
+        organizationId === undefined ? [now, now, limit] : [now, now, organizationId, limit],
       );
       for (const d of due) {
         await tx.run(
@@ -222,6 +224,12 @@ export class WebhookRepository {
         secretCiphertext: d.secret_ciphertext, body: d.body, attempts: d.attempts, retryBase: d.retry_base, leaseUntil,
       }));
     });
+  }
+
+  /** Organizations with deliveries waiting (the emulator's worker leases each on its own clock). */
+  async organizationsWithPendingDeliveries(): Promise<string[]> {
+    const rows = await this.sql.all<{ organization_id: string }>("SELECT DISTINCT organization_id FROM webhook_deliveries WHERE state = 'pending'");
+    return rows.map((r) => r.organization_id);
   }
 
   /**

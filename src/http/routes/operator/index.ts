@@ -35,7 +35,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
       const id = profileIdParam(request);
       const profile = await deps.store.profiles.find(principal.organizationId, id);
       if (!profile) throw profileNotFound(id);
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -53,7 +53,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
       const profile = await deps.standing.decideCyber(principal.organizationId, id, actor, readCyberDecision(request.body));
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -62,7 +62,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
       const profile = await deps.standing.decideEfs(principal.organizationId, id, actor, readEfsDecision(request.body));
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -71,7 +71,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
       const { profile, action } = await deps.standing.openAction(principal.organizationId, id, actor, readNewAction(request.body));
-      return { ...renderOperatorProfile(profile, deps.now()), opened_action_id: action.id };
+      return { ...renderOperatorProfile(profile, deps.clock.now(principal.organizationId)), opened_action_id: action.id };
     },
   },
   {
@@ -79,7 +79,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     url: `${PROFILE}/enforcement_actions/:action_id/resolve`,
     async handle({ request, principal, actor, deps }) {
       const profile = await deps.standing.resolveAction(principal.organizationId, profileIdParam(request), actor, actionIdParam(request));
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -89,7 +89,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
       const id = profileIdParam(request);
       const passed = readCheckResult(request.body);
       const profile = await deps.standing.reviewIdentityCheck(principal.organizationId, id, actor, actionIdParam(request), passed);
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
 ];

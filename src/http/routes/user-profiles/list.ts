@@ -55,7 +55,7 @@ export const listUserProfiles: PlatformRoute = {
     const page = single(query, 'page');
     const after = page === undefined ? null : deps.cursors.decode(page, binding);
 
-    const now = deps.now();
+    const now = deps.clock.now(principal.organizationId);
     const scan = statuses ? Math.max(limit, FILTER_SCAN_BUDGET) : limit;
     const rows = await deps.store.profiles.list(principal.organizationId, { order, orderBy, after, limit: scan });
     const data: Profile[] = [];

@@ -33,7 +33,7 @@ export const resendDelivery: WebhookRoute = {
     if (!EVENT_ID.test(eventId)) throw missing;
     // a disabled endpoint receives nothing; a queued re-send would slip out the moment it is enabled
     if (endpoint.state === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
-    const outcome = await call.deps.store.webhooks.resend(endpoint.organizationId, endpoint.id, eventId, call.deps.now());
+    const outcome = await call.deps.store.webhooks.resend(endpoint.organizationId, endpoint.id, eventId, call.deps.clock.now(endpoint.organizationId));
     if (outcome === 'missing') throw missing;
     if (outcome === 'in_flight') throw invalidRequest('An attempt to deliver this event is in flight; re-send it once that attempt has finished.');
     return { endpoint_id: endpoint.id, event_id: eventId, delivery_state: 'pending' };
