@@ -198,7 +198,7 @@ async function applyOrganization(
     }
     // a change the fixture does not date happens now
     if (stored && item.updatedAt === null) wanted.updatedAt = Math.max(now, createdAt);
-    await tx.batch(putProfileStatements(stored, wanted, actor));
+    await tx.batch(putProfileStatements(stored, wanted, actor, now));
     report.profiles[stored ? 'updated' : 'created']++;
   }
 

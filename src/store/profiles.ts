@@ -160,10 +160,10 @@ export async function storedProfile(sql: Sql, organizationId: string, id: string
 
 /**
  * The statements that make the stored row of `profile` exactly `profile`, live, whatever it was before
- * (`stored`: absent, live or deleted), with its history under `actor`. No webhook events: a fixture states
- * what is, nothing happened. The caller keeps ProfileCache in step.
+ * (`stored`: absent, live or deleted), with its history under `actor`, recorded `at` the time of the write.
+ * No webhook events: a fixture states what is, nothing happened. The caller keeps ProfileCache in step.
  */
-export function putProfileStatements(stored: { profile: Profile; deleted: boolean } | null, profile: Profile, actor: Actor): Statement[] {
+export function putProfileStatements(stored: { profile: Profile; deleted: boolean } | null, profile: Profile, actor: Actor, at: number): Statement[] {
   if (stored === null) return [{ sql: INSERT_PROFILE, params: profileInsertValues(profile, actor) }];
   const before = stored.deleted ? null : stored.profile;
   return [
@@ -172,7 +172,7 @@ export function putProfileStatements(stored: { profile: Profile; deleted: boolea
       sql: 'UPDATE user_profiles SET created_at = ?, deleted_at = NULL WHERE organization_id = ? AND id = ?',
       params: [profile.createdAt, profile.organizationId, profile.id],
     },
-    ...historyStatements(profile.organizationId, profile.id, actor, describeChange(before, profile), profile.updatedAt),
+    ...historyStatements(profile.organizationId, profile.id, actor, describeChange(before, profile), at),
   ];
 }
 
