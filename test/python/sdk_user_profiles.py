@@ -133,7 +133,8 @@ async def scenario(client, mode, record):
             seen = [p.id for p in items]
             assert len(seen) == len(set(seen)), "auto-pagination never repeats a profile"
             assert all(i in seen for i in ids), "auto-pagination reaches every page"
-            assert seen.index(ids[0]) < seen.index(ids[1]) < seen.index(ids[2]), "oldest first"
+            order = [(p.created_at, p.id) for p in items]
+            assert order == sorted(order), "oldest first (ties by id)"
             by_name = await settle(profiles.list(limit=100, order_by="name", order="desc", **options))
             names = [p.name for p in by_name.data if p.name is not None]
             assert names == sorted(names, key=str.lower, reverse=True)
