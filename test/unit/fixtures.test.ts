@@ -3,6 +3,7 @@
  * item. Reading is pure; what loading does with the database is in test/e2e/fixtures.test.ts.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { loadFixtureDocument, namedFixtures } from '../../src/fixtures/index.ts';
 import { FixtureError, readFixture } from '../../src/fixtures/read.ts';
@@ -218,5 +219,17 @@ describe('named fixtures', () => {
 
   it('refuse a name that is neither a named fixture nor a file', () => {
     assert.throws(() => loadFixtureDocument('no-such-fixture', NOW), /no named fixture "no-such-fixture" \(named fixtures: sdk-examples\) and no file/);
+  });
+});
+
+describe('docs/fixtures.md', () => {
+  it('shows a fixture that reads as it says', () => {
+    const doc = readFileSync(new URL('../../docs/fixtures.md', import.meta.url), 'utf8');
+    const example = /```json fixture\n([\s\S]*?)\n```/.exec(doc);
+    assert.ok(example, 'the example block');
+    const [acme] = readFixture('docs', JSON.parse(example[1]), Date.parse('2026-11-01T00:00:00Z')).organizations;
+    assert.deepEqual(acme.keys.map((k) => [k.role, k.workspace]), [['platform', null], ['platform', 'Staging'], ['admin', null], ['operator', null]]);
+    assert.equal(acme.profiles[0].state.actions[0].checkSubmitted, true);
+    assert.equal(acme.webhooks[0].signingSecret, 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw');
   });
 });
