@@ -55,8 +55,8 @@ const renderFault = (f: Fault) => ({ type: 'emulator_fault', route: f.route, sta
 async function renderClock({ principal, deps }: OperatorCall) {
   const organizationId = principal.organizationId;
   await deps.clock.sync(organizationId);
-  const now = deps.clock.now(organizationId);
-  return { type: 'emulator_clock', organization_id: organizationId, now: formatTimestamp(now), offset_ms: now - deps.clock.wall() };
+  const offset = deps.clock.offset(organizationId);
+  return { type: 'emulator_clock', organization_id: organizationId, now: formatTimestamp(deps.clock.wall() + offset), offset_ms: offset };
 }
 
 /**
