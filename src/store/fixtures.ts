@@ -8,7 +8,7 @@ import type { ProfileCache } from './profile-cache.js';
 import { putProfileStatements, storedProfile } from './profiles.js';
 import type { Sql } from './sql.js';
 import type { Subscriptions } from './subscriptions.js';
-import { DEFAULT_WORKSPACE_NAME, type KeyRole } from './tenancy.js';
+import { DEFAULT_WORKSPACE_NAME, TenancyRepository } from './tenancy.js';
 
 /** Fixture writes are recorded in a profile's history as the server's, naming the fixture. */
 const fixtureActor = (name: string): Actor => ({ type: 'system', id: `fixture:${name}` });
@@ -35,7 +35,6 @@ export interface OrganizationReport {
 
 const tally = (): Tally => ({ created: 0, updated: 0, unchanged: 0 });
 
-interface KeyRow { id: string; organization_id: string; workspace_id: string | null; role: KeyRole; revoked_at: number | null }
 interface EndpointRow {
   url: string; name: string; description: string; enabled_events: string; state: string; secret_ciphertext: string;
 }
@@ -154,24 +153,24 @@ async function applyOrganization(
     (await tx.get<{ id: string }>('SELECT id FROM workspaces WHERE organization_id = ? AND name = ?', [organizationId, name]))!.id;
 
   // keys, by their secret (stored only as its hash, like minted keys)
+  const tenancy = new TenancyRepository(tx);
   for (const [i, key] of fixture.keys.entries()) {
     const hash = hashSecret(key.secret);
     const bound = key.workspace === null ? null : await workspaceId(key.workspace);
-    const row = await tx.get<KeyRow>('SELECT id, organization_id, workspace_id, role, revoked_at FROM api_keys WHERE secret_hash = ?', [hash]);
-    if (row) {
-      if (row.organization_id !== organizationId) refuse(`keys[${i}]`, 'this secret is already a key of another organization.');
-      if (row.role !== key.role || row.workspace_id !== bound || (key.id !== null && key.id !== row.id)) {
-        refuse(`keys[${i}]`, `this secret is already the key ${row.id} (${row.role}, ${row.workspace_id ?? 'organization-wide'}); revoke it to give the secret another role or workspace.`);
+    const existing = await tenancy.keyBySecretHash(hash);
+    if (existing) {
+      if (existing.organizationId !== organizationId) refuse(`keys[${i}]`, 'this secret is already a key of another organization.');
+      if (existing.role !== key.role || existing.workspaceId !== bound || (key.id !== null && key.id !== existing.id)) {
+        refuse(`keys[${i}]`, `this secret is already the key ${existing.id} (${existing.role}, ${existing.workspaceId ?? 'organization-wide'}); revoke it to give the secret another role or workspace.`);
       }
-      if (row.revoked_at !== null) await tx.run('UPDATE api_keys SET revoked_at = NULL WHERE secret_hash = ?', [hash]);
-      report.keys[row.revoked_at !== null ? 'updated' : 'unchanged']++;
+      if (existing.revokedAt !== null) await tx.run('UPDATE api_keys SET revoked_at = NULL WHERE secret_hash = ?', [hash]);
+      report.keys[existing.revokedAt !== null ? 'updated' : 'unchanged']++;
       continue;
     }
     const id = key.id ?? newId('apikey', now);
-    if (await tx.get('SELECT 1 AS x FROM api_keys WHERE id = ?', [id])) refuse(`keys[${i}]`, `${id} is the id of another key.`);
-    await tx.run(
-      `INSERT INTO api_keys (secret_hash, id, organization_id, workspace_id, role, hint, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)`,
-      [hash, id, organizationId, bound, key.role, key.secret.slice(-4), now]);
+    if (await tenancy.keyById(id)) refuse(`keys[${i}]`, `${id} is the id of another key.`);
+    await tenancy.insertKey(
+      { id, organizationId, workspaceId: bound, role: key.role, hint: key.secret.slice(-4), createdAt: now, revokedAt: null }, hash);
     report.keys.created++;
   }
 

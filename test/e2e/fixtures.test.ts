@@ -151,6 +151,20 @@ for (const engine of await engines()) {
       assert.deepEqual(await dump(database.url), before, 'nothing was written');
     });
 
+    it('makes a revoked key whose secret it names live again', async () => {
+      const listed = await uprofCli(['keys', 'list', '--org', 'SDK examples', '--json'], database.url, env);
+      const platformKey = reports(listed.stdout).find((k) => k.role === 'platform' && k.hint === '…-key');
+      assert.ok(platformKey, listed.stdout);
+      assert.equal((await uprofCli(['keys', 'revoke', platformKey.id], database.url, env)).code, 0);
+      const reloaded = await load('sdk-examples');
+      assert.equal(reloaded.code, 0, reloaded.stderr);
+      assert.deepEqual(reports(reloaded.stdout)[0].keys, { created: 0, updated: 1, unchanged: 2 });
+      const server = await serve();
+      const client = new Anthropic({ apiKey: SDK_KEY, baseURL: server.baseURL, maxRetries: 0 });
+      assert.equal((await client.userProfiles.retrieve(EXAMPLE_ID)).name, 'Example User');
+      await stopAll();
+    });
+
     it('loads full state: details, metadata, programs, enforcement, timestamps, and endpoints whose chosen secret signs deliveries', async () => {
       const receiver = await Receiver.start();
       try {
