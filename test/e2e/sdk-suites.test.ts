@@ -2,13 +2,15 @@
  * The official SDKs' own test suites point the SDK at TEST_API_BASE_URL with the key `my-anthropic-api-key`
  * and call retrieve, update and the enrollment URL on the fixed id `uprof_011CZkZCu8hGbp5mYRQgUmz9`
  * (anthropics/anthropic-sdk-typescript tests/api-resources/beta/user-profiles.test.ts, anthropics/anthropic-sdk-python
- * tests/api_resources/beta/test_user_profiles.py). Here the same calls, with the same key and id, go through the
- * TypeScript SDK (current and 0.107) and the Python SDK to a server started with UPROF_FIXTURES=sdk-examples.
+ * tests/api_resources/beta/test_user_profiles.py, anthropics/anthropic-sdk-php tests/Services/Beta/UserProfilesTest.php).
+ * Here the same calls, with the same key and id, go through the TypeScript SDK (current and 0.107), the Python SDK
+ * and the PHP SDK's wire habits to a server started with UPROF_FIXTURES=sdk-examples.
  */
 import assert from 'node:assert/strict';
 import { before, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import Anthropic0107 from 'sdk0107';
+import { php } from '../support/php.ts';
 import { pythonSdk, runPythonChecks, type PythonCheck } from '../support/python.ts';
 import { describeEachEngine } from '../support/suite.ts';
 
@@ -88,6 +90,38 @@ describeEachEngine("the official SDK suites' calls, against sdk-examples", (serv
       await assert.rejects(profiles().createEnrollmentURL(ID, { betas: BETAS }, { path: '/_stainless_unknown_path' }), NotFoundError);
     });
   }
+
+  // the PHP suite: each call parses as its type (the SDK would throw on an error status)
+  it('PHP 0.43: create', async () => {
+    const created = await php(server(), KEY, 'POST', 'v1/user_profiles', { body: {} });
+    assert.equal(created.status, 200, created.text);
+    assert.equal(created.json.type, 'user_profile');
+  });
+
+  it('PHP 0.43: retrieve the example profile', async () => {
+    const profile = await php(server(), KEY, 'GET', `v1/user_profiles/${ID}`);
+    assert.equal(profile.status, 200, profile.text);
+    assert.equal(profile.json.name, 'Example User');
+    assert.equal(profile.json.external_id, 'user_12345');
+  });
+
+  it('PHP 0.43: update the example profile', async () => {
+    const profile = await php(server(), KEY, 'POST', `v1/user_profiles/${ID}`, { body: {} });
+    assert.equal(profile.status, 200, profile.text);
+    assert.equal(profile.json.id, ID);
+  });
+
+  it('PHP 0.43: list', async () => {
+    const page = await php(server(), KEY, 'GET', 'v1/user_profiles');
+    assert.equal(page.status, 200, page.text);
+    assert.ok(page.json.data.some((p: any) => p.id === ID));
+  });
+
+  it('PHP 0.43: createEnrollmentURL for the example profile (a bodyless POST with content-type)', async () => {
+    const link = await php(server(), KEY, 'POST', `v1/user_profiles/${ID}/enrollment_url`);
+    assert.equal(link.status, 200, link.text);
+    assert.equal(link.json.type, 'enrollment_url');
+  });
 
   let checks: Map<string, PythonCheck>;
   let output = '';
