@@ -48,6 +48,10 @@ export interface Config {
   masterKeyFile: string;
   /** true when UPROF_MASTER_KEY_FILE was not set (the key file then sits in the default database's data folder) */
   masterKeyFileIsDefault: boolean;
+  /** UPROF_EMULATOR=1: the emulator controls (reset, test clock, forced faults; decisions §38) */
+  emulator: boolean;
+  /** fixtures (names or files) a server loads before it serves (UPROF_FIXTURES, comma-separated) */
+  fixtures: string[];
   webhooks: {
     /** delays before each retry, ms */
     retrySchedule: number[];
@@ -123,6 +127,13 @@ function allowPrivateTargets(env: NodeJS.ProcessEnv, host: string): boolean {
   throw new Error(`WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false (got ${JSON.stringify(env.WEBHOOK_ALLOW_PRIVATE_TARGETS)})`);
 }
 
+function flag(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = (env[name] ?? '').trim().toLowerCase();
+  if (raw === '' || raw === '0' || raw === 'false') return false;
+  if (raw === '1' || raw === 'true') return true;
+  throw new Error(`${name} must be 1 or 0 (got ${JSON.stringify(env[name])})`);
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -159,6 +170,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     masterKey: env.UPROF_MASTER_KEY || null,
     masterKeyFile: env.UPROF_MASTER_KEY_FILE || DEFAULT_MASTER_KEY_FILE,
     masterKeyFileIsDefault: !env.UPROF_MASTER_KEY_FILE,
+    emulator: flag(env, 'UPROF_EMULATOR'),
+    fixtures: (env.UPROF_FIXTURES ?? '').split(',').map((item) => item.trim()).filter((item) => item !== ''),
     webhooks: {
       retrySchedule: durations(env, 'WEBHOOK_RETRY_SCHEDULE', DEFAULT_RETRY_SCHEDULE),
       timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 1, 600_000),

@@ -19,6 +19,8 @@ export class ApiError extends Error {
     readonly type: ErrorType,
     message: string,
     readonly details?: Record<string, unknown>,
+    /** headers the answer carries (`retry-after`, `x-should-retry`) */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -28,7 +30,7 @@ export class ApiError extends Error {
 /** 429: the client may try again after `retryAfterSeconds`, sent as `retry-after` (the SDKs honour it: decisions §34). */
 export class RateLimitError extends ApiError {
   constructor(message: string, readonly retryAfterSeconds: number) {
-    super(429, 'rate_limit_error', message);
+    super(429, 'rate_limit_error', message, undefined, { 'retry-after': String(retryAfterSeconds) });
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import { Clock } from './clock.js';
 import type { Config } from './config.js';
 import { CursorCodec } from './domain/cursor.js';
 import { newId } from './ids.js';
@@ -15,6 +16,8 @@ import { registerPlatformRoutes, type Deps } from './http/route.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
 import { registerOperatorRoutes } from './http/operator.js';
 import { operatorRoutes } from './http/routes/operator/index.js';
+import { emulatorRoutes } from './http/routes/operator/emulator.js';
+import { loadFixtureDocument } from './fixtures/index.js';
 import { registerWebhookRoutes } from './http/webhook-admission.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { acceptForms } from './pages/forms.js';
@@ -44,7 +47,7 @@ export function purposeKeys(secret: Buffer) {
 
 /** The composition root: configuration + store → a ready Fastify app. */
 export interface AppOptions {
-  /** the clock (tests move it) */
+  /** the real time (tests move it); every rule reads it through the Clock */
   now?: () => number;
   /** run the webhook delivery worker in this process (default true) */
   worker?: boolean;
@@ -52,19 +55,22 @@ export interface AppOptions {
 
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const keys = purposeKeys(await store.serverSecret());
-  const now = options.now ?? Date.now;
+  const clock = new Clock(options.now ?? Date.now, config.emulator ? store.emulator : null);
+  const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
+  // UPROF_FIXTURES: loaded before serving, by the process that keeps the profiles in memory (docs/fixtures.md)
+  for (const fixture of config.fixtures) await store.fixtures.load(loadFixtureDocument(fixture, clock.wall()), secrets, clock.wall());
   const deps: Deps = {
     config,
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
-    authFailures: new FailureThrottle(config.authFailures, now),
+    authFailures: new FailureThrottle(config.authFailures, () => clock.wall()),
     cursors: new CursorCodec(keys.cursors),
     linkKey: keys.links,
     formKey: keys.forms,
     sessionKey: keys.sessions,
-    now,
-    standing: new Standing(store, now),
-    secrets: new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile)),
+    clock,
+    standing: new Standing(store, (organizationId) => clock.now(organizationId)),
+    secrets,
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -104,7 +110,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   requireHost(app);
   new ConnectionCap(app.server, config.http.maxConnections);
   if (options.worker !== false) {
-    const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, now, app.log);
+    const worker = new DeliveryWorker(store, deps.secrets, config.webhooks, clock, app.log);
     worker.start();
     // on close the worker stops taking work at once and its attempts in flight get until the shutdown bound
     // to finish and be recorded; one still running then keeps its lease, which lapses, and the delivery is
@@ -125,6 +131,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   registerOperations(app, deps);
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
+  // decisions §38: without UPROF_EMULATOR=1 these routes do not exist (404 like any unknown route)
+  if (config.emulator) registerOperatorRoutes(app, emulatorRoutes, deps);
   registerWebhookRoutes(app, webhookRoutes, deps);
   // the hosted pages: HTML, forms (only here), strict CSP
   await app.register(async (pages) => {

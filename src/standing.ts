@@ -19,7 +19,8 @@ import type { Store } from './store/index.js';
  * applies the same rules and records the same history. Platform keys never reach these.
  */
 export class Standing {
-  constructor(private readonly store: Store, private readonly now: () => number) {}
+  /** `now`: the time of an organization's rules (Clock.now) */
+  constructor(private readonly store: Store, private readonly now: (organizationId: string) => number) {}
 
   /** Runs one read-modify-write of a live profile; `change` may throw an ApiError to abort with nothing written. */
   private async change(
@@ -29,7 +30,7 @@ export class Standing {
     change: (p: Profile, now: number) => Profile,
     alongside?: (current: Profile, next: Profile, now: number) => Alongside,
   ) {
-    const now = this.now();
+    const now = this.now(organizationId);
     const profile = await this.store.profiles.update(
       organizationId, profileId, actor, (current) => change(current, now), alongside && ((current, next) => alongside(current, next, now)),
     );

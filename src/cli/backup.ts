@@ -4,8 +4,7 @@ import type { Command } from 'commander';
 import { backupSqlite, inspectSqlite, restoreSqlite, type DatabaseFacts } from '../store/backup.js';
 import { loadMasterKey, SecretBox } from '../webhooks/secrets.js';
 import type { Config } from '../config.js';
-import { announceDatabase, CliError, commandConfig, say, shownUrl, type DatabaseChoice } from './context.js';
-import { lockAgainstServer } from './data.js';
+import { announceDatabase, CliError, commandConfig, lockAgainstServer, say, shownUrl, type DatabaseChoice } from './context.js';
 
 const POSTGRES_ADVICE =
   'uprof backup and restore copy SQLite files. On PostgreSQL use its own tools, for example ' +

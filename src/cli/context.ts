@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../config.js';
 import { openStore, type Store } from '../store/index.js';
+import { ServerLock, ServerLockHeld } from '../store/server-lock.js';
 
 /**
  * What every command shares: which database it works on (said on stderr, so `--json` output on stdout stays
@@ -150,4 +151,26 @@ export function explain(error: unknown, context: { databaseUrl?: string; host?: 
       return `${database} is not a SQLite database (${message}).`;
   }
   return message;
+}
+
+/**
+ * The SQLite server lock, for commands that would change profiles or endpoints under a running server's
+ * memory (docs/architecture.md: a SQLite server keeps profiles in memory): held while they write, refused
+ * with `instead` (what to do) while a server holds it. PostgreSQL servers keep no such memory: null.
+ */
+export function lockAgainstServer(sqlitePath: string | null, what: string, instead = ''): ServerLock | null {
+  if (sqlitePath === null) return null;
+  mkdirSync(dirname(sqlitePath), { recursive: true });
+  try {
+    return ServerLock.acquire(sqlitePath);
+  } catch (error) {
+    if (error instanceof ServerLockHeld) {
+      throw new CliError(
+        `a uprof server is serving sqlite:${sqlitePath}: stop it first. ${what} would change the database under it, and a ` +
+          'SQLite server keeps profiles in memory (it would go on serving what it remembers), so nothing was written.' +
+          `${instead ? ` ${instead}` : ''} On PostgreSQL this runs beside the servers.`,
+      );
+    }
+    throw error;
+  }
 }

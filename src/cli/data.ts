@@ -1,40 +1,20 @@
-import { createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, createWriteStream } from 'node:fs';
-import { dirname } from 'node:path';
+import { createReadStream, existsSync, renameSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { openStore } from '../store/index.js';
-import { ServerLock, ServerLockHeld } from '../store/server-lock.js';
 import { inSnapshot } from '../store/snapshot.js';
 import { exportEndpoints, exportHistory, exportProfiles, exportWorkspaces, ImportWriter, refreshStatistics } from '../store/transfer.js';
 import {
   endpointLine, headerLine, historyLine, parseHeader, parseLine, profileLine, RecordError, workspaceLine,
 } from '../transfer/records.js';
 import { loadMasterKey, SecretBox } from '../webhooks/secrets.js';
-import { announceDatabase, CliError, commandConfig, say } from './context.js';
+import { announceDatabase, CliError, commandConfig, lockAgainstServer, say } from './context.js';
 import { Progress } from './progress.js';
 
 /** Writes a line, waiting when the stream asks (a slow pipe or disk): memory stays flat at any size. */
 async function writeLine(out: Writable, line: string): Promise<void> {
   if (!out.write(`${line}\n`)) await new Promise((resolve) => out.once('drain', resolve));
-}
-
-/** The SQLite server lock, for commands that would change a database under a running server's memory. */
-export function lockAgainstServer(sqlitePath: string | null, what: string): ServerLock | null {
-  if (sqlitePath === null) return null;
-  mkdirSync(dirname(sqlitePath), { recursive: true });
-  try {
-    return ServerLock.acquire(sqlitePath);
-  } catch (error) {
-    if (error instanceof ServerLockHeld) {
-      throw new CliError(
-        `a uprof server is serving sqlite:${sqlitePath}: stop it first. ${what} would change the database under it, ` +
-          'and a SQLite server keeps profiles in memory (it would go on serving what it remembers). ' +
-          'On PostgreSQL this runs beside the servers.',
-      );
-    }
-    throw error;
-  }
 }
 
 export function register(program: Command): void {

@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { CliError, explain } from './context.js';
 import * as backup from './backup.js';
 import * as data from './data.js';
+import * as emulator from './emulator.js';
+import * as fixtures from './fixtures.js';
 import * as keys from './keys.js';
 import * as migrate from './migrate.js';
 import * as orgs from './orgs.js';
@@ -13,7 +15,7 @@ import { VERSION } from './version.js';
  * add its commands. There is no default command: `uprof` alone prints help, and a typo is an unknown command
  * with a suggestion (not a surprise `serve`).
  */
-const MODULES: { register(program: Command): void }[] = [serve, migrate, orgs, keys, backup, data];
+const MODULES: { register(program: Command): void }[] = [serve, migrate, orgs, keys, backup, data, fixtures, emulator];
 
 const program = new Command('uprof')
   .description('Self-hosted User Profiles API')

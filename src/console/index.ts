@@ -111,10 +111,11 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   /** The signed-in operator, or null when the cookie is missing, tampered, expired, or its key is no longer live. */
   async function signedIn(request: FastifyRequest): Promise<Operator | null> {
-    const session = openSession(deps.sessionKey, readCookie(request.headers.cookie, cookies().session.name), deps.now());
+    const session = openSession(deps.sessionKey, readCookie(request.headers.cookie, cookies().session.name), deps.clock.wall());
     if (!session) return null;
     // signed out on any process: the cookie is still well signed, but the database says it is over
     if (await deps.store.consoleSessions.isRevoked(session.o, session.s)) return null;
+    await deps.clock.sync(session.o);
     const key = await deps.store.tenancy.keyById(session.k);
     if (!key || key.revokedAt !== null || key.role !== 'operator' || key.organizationId !== session.o) return null;
     const organization = await deps.store.tenancy.organizationById(session.o);
@@ -159,7 +160,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     if (!profile) throw notFound(`No user profile ${JSON.stringify(id)} in your organization.`);
     const history = await deps.store.profiles.history(op.organizationId, id, HISTORY_SHOWN);
     const labels = await deps.store.tenancy.keyLabels(op.organizationId, actorKeyIds(history));
-    const now = deps.now();
+    const now = deps.clock.now(op.organizationId);
     const stored = await deps.store.identityChecks.inReview(op.organizationId, id);
     const checks: CheckInReview[] = profile.actions.filter((a) => a.checkSubmitted).map((action) => {
       const check = stored.find((c) => c.actionId === action.id);
@@ -212,14 +213,14 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   app.get('/sign-in', async (request, reply) => {
     if (await signedIn(request)) return reply.redirect('/console', 303);
-    const nonce = newSignInNonce(deps.now());
+    const nonce = newSignInNonce(deps.clock.wall());
     return sendPage(reply.header('set-cookie', setCookie(cookies().signIn, sealSignInNonce(deps.sessionKey, nonce), SIGN_IN_TTL_MS)), 200,
       'Sign in to the review console', signInBody(csrfToken(deps.formKey, signInBinding(nonce))));
   });
 
   app.post('/sign-in', async (request, reply) => {
     const fields = formOf(request);
-    const nonce = openSignInNonce(deps.sessionKey, readCookie(request.headers.cookie, cookies().signIn.name), deps.now());
+    const nonce = openSignInNonce(deps.sessionKey, readCookie(request.headers.cookie, cookies().signIn.name), deps.clock.wall());
     if (!nonce || !csrfValid(deps.formKey, signInBinding(nonce), formValue(fields, 'csrf'))) return forbidden(reply, SIGN_IN);
     const secret = (formValue(fields, 'key') ?? '').trim();
     const key = secret ? await deps.keys.resolve(secret) : null;
@@ -230,7 +231,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       return sendPage(reply, refusal.status, refusal instanceof RateLimitError ? 'Too many attempts' : 'Sign in to the review console',
         signInBody(csrfToken(deps.formKey, signInBinding(nonce)), refusal.message));
     }
-    const session = newSession(key.id, key.organizationId, deps.now());
+    const session = newSession(key.id, key.organizationId, deps.clock.wall());
     reply.header('set-cookie', [
       setCookie(cookies().session, sealSession(deps.sessionKey, session), SESSION_TTL_MS),
       setCookie(cookies().signIn, '', 0),
@@ -243,7 +244,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     if (!op) return toSignIn(request, reply);
     if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, '/console');
     // the cookie may have been copied: the session ends for every process, not only in this browser
-    await deps.store.consoleSessions.revoke(op.organizationId, op.session.s, op.session.e, deps.now());
+    await deps.store.consoleSessions.revoke(op.organizationId, op.session.s, op.session.e, deps.clock.wall());
     return reply.header('set-cookie', setCookie(cookies().session, '', 0)).redirect(SIGN_IN, 303);
   });
 
@@ -253,7 +254,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     const queue = await deps.store.profiles.awaitingReview(op.organizationId);
     // an empty queue says whether the organization has any profile at all (a key of the wrong organization)
     const hasProfiles = queue.length > 0 || (await deps.store.profiles.search(op.organizationId, { namePrefix: null, referenceId: null, after: null, limit: 0 })).length > 0;
-    return send(reply, op, 200, 'Review queue', queueBody(queue, deps.now(), op.viewer, hasProfiles));
+    return send(reply, op, 200, 'Review queue', queueBody(queue, deps.clock.now(op.organizationId), op.viewer, hasProfiles));
   });
 
   /** The profile search: the operator API's parameters (src/http/routes/operator/search.ts), from a GET form. */
@@ -264,7 +265,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     const search = readProfileSearch(rest);
     const { profiles, nextPage } = await searchProfiles(deps, op.organizationId, search);
     const next = nextPage ? `/console/profiles?${searchParams(search, nextPage)}` : null;
-    return send(reply, op, 200, 'Profiles', profilesBody(search, profiles, deps.now(), next));
+    return send(reply, op, 200, 'Profiles', profilesBody(search, profiles, deps.clock.now(op.organizationId), next));
   });
 
   page('/profiles/:id', async (op, request, reply) => {

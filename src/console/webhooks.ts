@@ -105,7 +105,7 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
 
   async function renderEndpoint(reply: FastifyReply, op: Op, endpoint: WebhookEndpoint, status: number, limit: number, messages: { error?: string; saved?: string } = {}) {
     const attempts = await deps.store.webhooks.attempts(op.organizationId, endpoint.id, limit);
-    return kit.send(reply, op, status, nameOf(endpoint), endpointBody(endpoint, attempts, op.viewer, deps.now(), messages));
+    return kit.send(reply, op, status, nameOf(endpoint), endpointBody(endpoint, attempts, op.viewer, deps.clock.now(op.organizationId), messages));
   }
 
   kit.page('/webhooks', async (op, _request, reply) => {
@@ -129,7 +129,7 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
     const missing = notFound(`Webhook endpoint ${JSON.stringify(endpoint.id)} has no event ${JSON.stringify(params.eventId)}.`);
     if (!EVENT_ID.test(params.eventId)) throw missing;
     try {
-      const outcome = await deps.store.webhooks.resend(op.organizationId, endpoint.id, params.eventId, deps.now());
+      const outcome = await deps.store.webhooks.resend(op.organizationId, endpoint.id, params.eventId, deps.clock.now(op.organizationId));
       if (outcome === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
       if (outcome === 'missing') throw missing;
       if (outcome === 'in_flight') throw invalidRequest('An attempt to deliver this event is in flight; re-send it once that attempt has finished.');

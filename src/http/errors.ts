@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiError, internalError, invalidRequest, notFound, RateLimitError, requestTooLarge } from '../errors.js';
+import { ApiError, internalError, invalidRequest, notFound, requestTooLarge } from '../errors.js';
 import { redactUrl } from './redact.js';
 
 /** Fastify's own refusals of a request, in Anthropic's terms. */
@@ -23,8 +23,9 @@ function fromFramework(error: FastifyError): ApiError | null {
 }
 
 export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  // decisions §34: a 5xx says whether a retry is safe; ours are not, unless the error says otherwise
   if (error.status >= 500) reply.header('x-should-retry', 'false');
-  if (error instanceof RateLimitError) reply.header('retry-after', String(error.retryAfterSeconds));
+  for (const [name, value] of Object.entries(error.headers ?? {})) reply.header(name, value);
   return reply.code(error.status).type('application/json').send({
     type: 'error',
     error: { type: error.type, message: error.message, ...(error.details ? { details: error.details } : {}) },

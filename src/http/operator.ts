@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
+import { emulate } from './emulator.js';
 import { noRoute } from './errors.js';
 import { liveKey, type AdmissionDeps, type Principal } from './platform.js';
 import type { Deps } from './route.js';
@@ -14,7 +15,7 @@ export interface OperatorCall {
 
 /** One operator API operation (JSON, operator keys only). */
 export interface OperatorRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   handle(call: OperatorCall): Promise<unknown>;
 }
@@ -36,6 +37,8 @@ export function registerOperatorRoutes(app: FastifyInstance, routes: readonly Op
       url: route.url,
       handler: async (request, reply) => {
         const principal = await admitOperator(request, deps);
+        // the organization's clock, never a fault: the provider's controls must answer
+        if (deps.clock.emulated) await emulate(deps, principal.organizationId, null);
         return route.handle({ request, reply, principal, actor: { type: 'operator', id: principal.keyId }, deps });
       },
     });

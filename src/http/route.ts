@@ -1,6 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { CursorCodec } from '../domain/cursor.js';
+import { emulate, routeName } from './emulator.js';
 import { noRoute } from './errors.js';
 import { profileNotFound } from '../errors.js';
 import { isWellFormedId } from '../ids.js';
@@ -27,7 +29,8 @@ export interface Deps {
   formKey: Buffer;
   /** the key that signs review-console session cookies */
   sessionKey: Buffer;
-  now: () => number;
+  /** every rule's time, per organization (the emulator's test clock moves it) */
+  clock: Clock;
   /** every change to programs and enforcement (operator API, console, portal) */
   standing: Standing;
   /** seals and opens webhook signing secrets */
@@ -51,6 +54,7 @@ export interface PlatformRoute {
 
 export function registerPlatformRoutes(app: FastifyInstance, routes: readonly PlatformRoute[], deps: Deps): void {
   for (const route of routes) {
+    const name = routeName(route.method, route.url);
     app.route({
       method: route.method,
       url: route.url,
@@ -59,6 +63,7 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
         if (route.betaOnly && dialect.beta === null) {
           throw noRoute(request, ' without a user-profiles beta value');
         }
+        if (deps.clock.emulated) await emulate(deps, principal.organizationId, name);
         // named fields, not a spread of what admission returned: measured under the retrieve benchmark's load,
         // the spread cost ~7 µs of a ~34 µs request, and ~25 MB of RSS
         const body = await route.handle({ principal, dialect, request, reply, deps });

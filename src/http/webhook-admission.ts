@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { emulate, routeName } from './emulator.js';
 import { noRoute } from './errors.js';
 import { permissionDenied } from '../errors.js';
 import type { Deps } from './route.js';
@@ -53,11 +54,13 @@ export async function admitWebhookRequest(
 
 export function registerWebhookRoutes(app: FastifyInstance, routes: readonly WebhookRoute[], deps: Deps): void {
   for (const route of routes) {
+    const name = routeName(route.method, route.url);
     app.route({
       method: route.method,
       url: route.url,
       handler: async (request, reply) => {
         const principal = await admitWebhookRequest(request, reply, deps, route.write);
+        if (deps.clock.emulated) await emulate(deps, principal.organizationId, name);
         return route.handle({ request, reply, principal, deps });
       },
     });

@@ -35,7 +35,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
 
     const show = (reply: FastifyReply, status: number, link: OpenLink, extra: { done?: Submission['form']; refusal?: Refusal } = {}) => {
       const csrf = csrfToken(deps.formKey, csrfBinding(link.token));
-      const { header, body } = renderPortal({ link, now: deps.now(), csrf, ...extra });
+      const { header, body } = renderPortal({ link, now: deps.clock.now(link.organizationId), csrf, ...extra });
       return sendPage(reply, status, PORTAL_TITLE, body, { header, stylesheets: brandStylesheets(link.branding) });
     };
 
@@ -62,7 +62,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
         return refused(403, null, 'Your form could not be verified, so nothing was changed. Please submit it again from this page.');
       }
 
-      const submission = readSubmission(fields, formatTimestamp(deps.now()).slice(0, 10));
+      const submission = readSubmission(fields, formatTimestamp(deps.clock.now(link.organizationId)).slice(0, 10));
       if ('refused' in submission) return show(reply, 400, link, { refusal: submission });
       // what is already granted is not asked for again
       const { cyber, efs } = link.profile;
@@ -76,7 +76,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
       }
 
       // the identity check comes first while a restriction it can clear is open (decisions §25)
-      const checkOpen = verifiable(link.profile.actions, deps.now()).length > 0;
+      const checkOpen = verifiable(link.profile.actions, deps.clock.now(link.organizationId)).length > 0;
       if (checkOpen && submission.form !== 'identity_check') {
         return refused(409, 'identity_check', 'Please complete the identity check first; nothing else was changed.');
       }

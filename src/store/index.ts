@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConsoleSessionRepository } from './console-sessions.js';
 import { IdentityCheckRepository } from './identity-checks.js';
+import { EmulatorRepository } from './emulator.js';
+import { FixtureRepository } from './fixtures.js';
 import { migrate } from './migrations.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
@@ -22,6 +24,8 @@ export interface Store {
   readonly webhooks: WebhookRepository;
   readonly consoleSessions: ConsoleSessionRepository;
   readonly identityChecks: IdentityCheckRepository;
+  readonly fixtures: FixtureRepository;
+  readonly emulator: EmulatorRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -82,6 +86,8 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     webhooks: new WebhookRepository(sql, subscriptions),
     consoleSessions: new ConsoleSessionRepository(sql),
     identityChecks: new IdentityCheckRepository(sql),
+    fixtures: new FixtureRepository(sql, cache, subscriptions),
+    emulator: new EmulatorRepository(sql, cache, subscriptions),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: async () => {
       try {

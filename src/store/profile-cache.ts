@@ -50,6 +50,12 @@ export class ProfileCache {
     this.entries.delete(id);
   }
 
+  /** After a write that may touch any profile (an emulator reset): every read goes to the database. */
+  forgetAll(): void {
+    this.writes++;
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -101,6 +101,16 @@ function mutableValues(p: Profile): Param[] {
   ];
 }
 
+const UPDATE_PROFILE = `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
+    account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
+    cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, next_expiry = ?, updated_at = ?
+  WHERE organization_id = ? AND id = ?`;
+
+/** The statement that writes a live profile's mutable columns. */
+export function profileUpdateStatement(next: Profile): Statement {
+  return { sql: UPDATE_PROFILE, params: [...mutableValues(next), next.organizationId, next.id] };
+}
+
 /** The columns a new profile row sets, in the order `profileInsertValues` binds them (bulk loaders use both). */
 export const PROFILE_INSERT_COLUMNS = [
   'organization_id', 'id', 'created_at', 'created_by_type', 'created_by_id', 'created_name', 'name', 'name_key', 'access_type',
@@ -173,6 +183,30 @@ function historyStatements(organizationId: string, profileId: string, actor: Act
   }));
 }
 
+/** A profile's row as stored, deleted or not (for fixtures, which restore the ids they name). */
+export async function storedProfile(sql: Sql, organizationId: string, id: string): Promise<{ profile: Profile; deleted: boolean } | null> {
+  const [row] = await sql.rows(`SELECT deleted_at, ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?`, [organizationId, id]);
+  return row ? { profile: toProfile(row.slice(1)), deleted: row[0] !== null } : null;
+}
+
+/**
+ * The statements that make the stored row of `profile` exactly `profile`, live, whatever it was before
+ * (`stored`: absent, live or deleted), with its history under `actor`, recorded `at` the time of the write.
+ * No webhook events: a fixture states what is, nothing happened. The caller keeps ProfileCache in step.
+ */
+export function putProfileStatements(stored: { profile: Profile; deleted: boolean } | null, profile: Profile, actor: Actor, at: number): Statement[] {
+  if (stored === null) return [{ sql: INSERT_PROFILE, params: profileInsertValues(profile, actor) }];
+  const before = stored.deleted ? null : stored.profile;
+  return [
+    profileUpdateStatement(profile),
+    {
+      sql: 'UPDATE user_profiles SET created_at = ?, deleted_at = NULL WHERE organization_id = ? AND id = ?',
+      params: [profile.createdAt, profile.organizationId, profile.id],
+    },
+    ...historyStatements(profile.organizationId, profile.id, actor, describeChange(before, profile), at),
+  ];
+}
+
 /**
  * User profiles of one organization. Every method takes the organization: there is no other way in.
  * Every change is recorded in the profile's history, atomically with the change.
@@ -237,13 +271,7 @@ export class ProfileRepository {
       const extra = alongside?.(current, next) ?? {};
       const derived = describeChange(current, next);
       await tx.batch([
-        {
-          sql: `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
-                  account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
-                  cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, next_expiry = ?, updated_at = ?
-                WHERE organization_id = ? AND id = ?`,
-          params: [...mutableValues(next), organizationId, id],
-        },
+        profileUpdateStatement(next),
         ...historyStatements(organizationId, id, actor, extra.history ? extra.history(derived) : derived, next.updatedAt),
         ...outboxStatements(eventsFor(current, next), next.updatedAt, subscribed),
         ...(extra.statements ?? []),
@@ -280,12 +308,15 @@ export class ProfileRepository {
     return rows.map(toProfile);
   }
 
-  /** Live profiles with a restriction that has lapsed by `now`: the sweeper resolves them. */
-  async withLapsedActions(now: number, limit: number): Promise<{ organizationId: string; id: string }[]> {
-    const rows = await this.sql.all<{ organization_id: string; id: string }>(
-      'SELECT organization_id, id FROM user_profiles WHERE next_expiry <= ? AND deleted_at IS NULL ORDER BY next_expiry LIMIT ?',
-      [now, limit],
-    );
+  /** Live profiles with a restriction that has lapsed by `now` (of one organization, if named): the sweeper resolves them. */
+  async withLapsedActions(now: number, limit: number, organizationId?: string): Promise<{ organizationId: string; id: string }[]> {
+    const rows = organizationId === undefined
+      ? await this.sql.all<{ organization_id: string; id: string }>(
+        'SELECT organization_id, id FROM user_profiles WHERE next_expiry <= ? AND deleted_at IS NULL ORDER BY next_expiry LIMIT ?',
+        [now, limit])
+      : await this.sql.all<{ organization_id: string; id: string }>(
+        'SELECT organization_id, id FROM user_profiles WHERE organization_id = ? AND next_expiry <= ? AND deleted_at IS NULL ORDER BY next_expiry LIMIT ?',
+        [organizationId, now, limit]);
     return rows.map((r) => ({ organizationId: r.organization_id, id: r.id }));
   }
 

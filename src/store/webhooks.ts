@@ -251,7 +251,7 @@ export class WebhookRepository {
    * one retries. A lease moves the delivery's due time to its end, which keeps leased deliveries out of the
    * heads of the queues.
    */
-  async lease(now: number, leaseUntil: number, limit: number, caps: DeliveryCaps): Promise<LeasedDelivery[]> {
+  async lease(now: number, leaseUntil: number, limit: number, caps: DeliveryCaps, only?: string): Promise<LeasedDelivery[]> {
     if (limit <= 0) return [];
     return this.sql.transaction(async (tx) => {
       // one leaser at a time across processes, so that the caps count every lease
@@ -261,7 +261,9 @@ export class WebhookRepository {
         for (const key of [row.organization_id, `${row.organization_id} ${row.endpoint_id}`]) busy.set(key, (busy.get(key) ?? 0) + 1);
       }
       const organizations = new Map<string, QueueTurns>();
-      for (const queue of (await tx.all<QueueRow>(QUEUES)).filter((q) => Number(q.head) <= now).sort((a, b) => Number(a.head) - Number(b.head))) {
+      // the emulator leases one organization at a time (`only`), on that organization's clock
+      const queues = (await tx.all<QueueRow>(QUEUES)).filter((q) => Number(q.head) <= now && (only === undefined || q.organization_id === only));
+      for (const queue of queues.sort((a, b) => Number(a.head) - Number(b.head))) {
         const turns = organizations.get(queue.organization_id) ?? { taken: busy.get(queue.organization_id) ?? 0, queues: [], next: 0 };
         turns.queues.push({ row: queue, taken: busy.get(`${queue.organization_id} ${queue.endpoint_id}`) ?? 0, due: null });
         organizations.set(queue.organization_id, turns);
@@ -310,6 +312,12 @@ export class WebhookRepository {
       }
       return leased;
     });
+  }
+
+  /** Organizations with deliveries waiting (the emulator's worker leases each on its own clock). */
+  async organizationsWithPendingDeliveries(): Promise<string[]> {
+    const rows = await this.sql.all<{ organization_id: string }>("SELECT DISTINCT organization_id FROM webhook_deliveries WHERE state = 'pending'");
+    return rows.map((r) => r.organization_id);
   }
 
   /**

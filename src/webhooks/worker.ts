@@ -1,3 +1,4 @@
+import type { Clock } from '../clock.js';
 import { openActions } from '../domain/enforcement.js';
 import { EVIDENCE_RETENTION_DAYS } from '../domain/identity.js';
 import { withStanding } from '../domain/profile.js';
@@ -53,7 +54,7 @@ export class DeliveryWorker {
     private readonly store: Store,
     private readonly secrets: SecretBox,
     private readonly options: DeliveryOptions,
-    private readonly now: () => number,
+    private readonly clock: Clock,
     private readonly log: { warn(obj: object, msg: string): void },
   ) {}
 
@@ -92,28 +93,36 @@ export class DeliveryWorker {
   }
 
   private async round(): Promise<void> {
+    // under the emulator, organizations whose test clocks run ahead are swept and served on their own time
+    const ahead = await this.clock.syncAll();
     if (this.sweepWanted) {
       this.sweepWanted = false;
-      await this.resolveLapsedActions();
-      const now = this.now();
-      if (now - this.prunedAt > PRUNE_EVERY_MS) {
-        this.prunedAt = now;
-        await this.store.webhooks.prune(now - RETENTION_MS);
-        await this.purgeEvidence(now);
+      await this.resolveLapsedActions(null);
+      for (const organizationId of ahead) await this.resolveLapsedActions(organizationId);
+      const wall = this.clock.wall();
+      if (wall - this.prunedAt > PRUNE_EVERY_MS) {
+        this.prunedAt = wall;
+        await this.store.webhooks.prune(wall - RETENTION_MS);
+        await this.purgeEvidence(wall);
       }
     }
-    const now = this.now();
-    const free = MAX_IN_FLIGHT - this.inFlight.size;
-    if (free <= 0) return;
-    for (const delivery of await this.store.webhooks.lease(now, now + this.options.timeoutMs + LEASE_SLACK_MS, free, DELIVERY_CAPS)) {
-      const attempt = this.attempt(delivery)
-        .catch((error) => this.log.warn({ err: error }, 'webhook attempt could not be recorded'))
-        .finally(() => {
-          this.inFlight.delete(attempt);
-          // a slot is free, and the queue it came from may have more: lease again now, not at the next poll
-          if (!this.stopped) void this.tick(false);
-        });
-      this.inFlight.add(attempt);
+    // a lease is taken and checked on one clock: under the emulator, each organization's deliveries on its own
+    const scopes = this.clock.emulated ? await this.store.webhooks.organizationsWithPendingDeliveries() : [null];
+    for (const organizationId of scopes) {
+      const free = MAX_IN_FLIGHT - this.inFlight.size;
+      if (free <= 0) return;
+      const now = organizationId === null ? this.clock.wall() : this.clock.now(organizationId);
+      const leased = await this.store.webhooks.lease(now, now + this.options.timeoutMs + LEASE_SLACK_MS, free, DELIVERY_CAPS, organizationId ?? undefined);
+      for (const delivery of leased) {
+        const attempt = this.attempt(delivery)
+          .catch((error) => this.log.warn({ err: error }, 'webhook attempt could not be recorded'))
+          .finally(() => {
+            this.inFlight.delete(attempt);
+            // a slot is free, and the queue it came from may have more: lease again now, not at the next poll
+            if (!this.stopped) void this.tick(false);
+          });
+        this.inFlight.add(attempt);
+      }
     }
   }
 
@@ -131,18 +140,20 @@ export class DeliveryWorker {
     }
   }
 
-  private async resolveLapsedActions(): Promise<void> {
-    const now = this.now();
-    for (const { organizationId, id } of await this.store.profiles.withLapsedActions(now, 100)) {
+  /** Resolves restrictions that have lapsed, each on its organization's clock (`only`: one organization's). */
+  private async resolveLapsedActions(only: string | null): Promise<void> {
+    const horizon = only === null ? this.clock.wall() : this.clock.now(only);
+    for (const { organizationId, id } of await this.store.profiles.withLapsedActions(horizon, 100, only ?? undefined)) {
+      const now = this.clock.now(organizationId);
       await this.store.profiles.update(organizationId, id, SYSTEM, (p) => withStanding(p, { actions: openActions(p.actions, now) }, now));
     }
   }
 
   private async attempt(delivery: LeasedDelivery): Promise<void> {
-    const started = this.now();
+    const started = this.clock.wall();
     const eventId = (JSON.parse(delivery.body) as { id: string }).id;
     // receivers check freshness against their own clock: the timestamp is always the real time
-    const timestamp = Math.floor(Date.now() / 1000);
+    const timestamp = Math.floor(this.clock.wall() / 1000);
     let status: number | null = null;
     let error: string | null = null;
     try {
@@ -161,7 +172,7 @@ export class DeliveryWorker {
     } catch (cause) {
       error = String((cause as Error)?.message ?? cause);
     }
-    const at = this.now();
+    const at = this.clock.now(delivery.organizationId);
     const retriesUsed = delivery.attempts - delivery.retryBase;
     const outcome =
       error === null
@@ -170,6 +181,6 @@ export class DeliveryWorker {
           ? ({ kind: 'retry', nextAttemptAt: at + this.options.retrySchedule[retriesUsed] } as const)
           : ({ kind: 'failed' } as const);
     webhookAttempts.inc({ outcome: outcome.kind });
-    await this.store.webhooks.recordAttempt(delivery, { at, status, latencyMs: at - started, error }, outcome, this.options.disableAfter);
+    await this.store.webhooks.recordAttempt(delivery, { at, status, latencyMs: this.clock.wall() - started, error }, outcome, this.options.disableAfter);
   }
 }

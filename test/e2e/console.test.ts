@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { describeEachEngine } from '../support/suite.ts';
 import { DeliveryWorker } from '../../src/webhooks/worker.ts';
+import { Clock } from '../../src/clock.ts';
 import {
   ConsoleClient, csrfOf, endCustomer, newConsoleOrg, newProfile, profilePath, retrieve, signedIn,
   type ConsoleOrg, type PageResponse,
@@ -465,7 +466,7 @@ describeEachEngine('review console', (server) => {
       const lapsed = await client.get(profilePath(id));
       assert.doesNotMatch(lapsed.html, />Resolve…</, 'nothing left to resolve');
       // the worker's sweeper ends it (one round, awaited: the server's own worker is kept out of the way here)
-      await new DeliveryWorker(server().store, server().secrets, { retrySchedule: [], timeoutMs: 1000, disableAfter: 1, pollMs: 600_000, allowPrivateTargets: true }, server().clock.now, console).tick();
+      await new DeliveryWorker(server().store, server().secrets, { retrySchedule: [], timeoutMs: 1000, disableAfter: 1, pollMs: 600_000, allowPrivateTargets: true }, new Clock(server().clock.now), console).tick();
       const html = (await client.get(profilePath(id))).html;
       assert.match(html, /<summary>Resolved actions \(1\)<\/summary>/);
       assert.match(html, /<strong>restriction \(High harm\)<\/strong>: lapsed by uprof/);

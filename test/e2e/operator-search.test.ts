@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { it } from 'node:test';
 import { Standing } from '../../src/standing.ts';
 import { DeliveryWorker } from '../../src/webhooks/worker.ts';
+import { Clock } from '../../src/clock.ts';
 import { describeEachEngine } from '../support/suite.ts';
 import { call, currentSdk, type RawResponse } from '../support/server.ts';
 import { assertApiError } from './profile-api.ts';
@@ -274,7 +275,7 @@ describeEachEngine('operator API: search, branding, key names, reviews', (server
 
     const count = async () => (await server().store.sql.all('SELECT id FROM identity_checks WHERE organization_id = ? AND profile_id = ?', [t.org, id])).length;
     // the periodic worker (one more, on the same clock, whose rounds the test awaits) keeps it 30 days ...
-    const worker = new DeliveryWorker(server().store, server().secrets, { retrySchedule: [], timeoutMs: 1000, disableAfter: 1, pollMs: 60_000, allowPrivateTargets: true }, server().clock.now, console);
+    const worker = new DeliveryWorker(server().store, server().secrets, { retrySchedule: [], timeoutMs: 1000, disableAfter: 1, pollMs: 60_000, allowPrivateTargets: true }, new Clock(server().clock.now), console);
     server().clock.advance(29 * 24 * 3600_000);
     await worker.tick();
     assert.equal(await count(), 1, 'kept within 30 days of the decision');

@@ -96,3 +96,13 @@ describe('newEventId', () => {
     assert.equal(new Set(ids).size, ids.length);
   });
 });
+
+describe("the hosted API's example ids (contract §13)", () => {
+  it('are well-formed ids here too: a path naming one is looked up, not refused as malformed', () => {
+    assert.ok(isWellFormedId('uprof', 'uprof_011CZkZCu8hGbp5mYRQgUmz9'));
+    assert.ok(isWellFormedId('wrkspc', 'wrkspc_011CZkZaBF1tNoB5wlCeusgy'));
+    assert.ok(isWellFormedId('req', 'req_011Cd2GEE5ML2Vi5RQy7kocP'));
+    assert.ok(!isWellFormedId('uprof', 'uprof_011CZkZCu8hGbp5mYRQgUmz'), 'one character short');
+    assert.ok(!isWellFormedId('uprof', 'uprof_011CZkZCu8hGbp5mYRQgUm-9'), 'not base62');
+  });
+});

@@ -8,7 +8,7 @@ import { readTimestamp } from '../../../domain/time.js';
 import { invalidRequest } from '../../../errors.js';
 
 /** An object with only the named keys; anything else is a 400 naming it. No body at all reads as `{}` (decisions §35). */
-function readObject(field: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+export function readObject(field: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
   if (field === '' && value === undefined) return {};
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidRequest(`${field || 'body'}: expected an object, got ${describeType(value)}.`);
@@ -19,7 +19,7 @@ function readObject(field: string, value: unknown, keys: readonly string[]): Rec
   return value as Record<string, unknown>;
 }
 
-function readBoolean(field: string, value: unknown): boolean {
+export function readBoolean(field: string, value: unknown): boolean {
   if (typeof value !== 'boolean') throw invalidRequest(`${field}: expected true or false, got ${describeType(value)}.`);
   return value;
 }

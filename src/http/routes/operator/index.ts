@@ -36,7 +36,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, deps }) {
       const search = readProfileSearch(request.query as Record<string, string | string[] | undefined>);
       const { profiles, nextPage } = await searchProfiles(deps, principal.organizationId, search);
-      const now = deps.now();
+      const now = deps.clock.now(principal.organizationId);
       return { data: profiles.map((p) => renderOperatorProfile(p, now)), next_page: nextPage };
     },
   },
@@ -75,7 +75,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
       const id = profileIdParam(request);
       const profile = await deps.store.profiles.find(principal.organizationId, id);
       if (!profile) throw profileNotFound(id);
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -93,7 +93,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
       const profile = await deps.standing.decideCyber(principal.organizationId, id, actor, readCyberDecision(request.body));
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -102,7 +102,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
       const profile = await deps.standing.decideEfs(principal.organizationId, id, actor, readEfsDecision(request.body));
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -111,7 +111,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     async handle({ request, principal, actor, deps }) {
       const id = profileIdParam(request);
       const { profile, action } = await deps.standing.openAction(principal.organizationId, id, actor, readNewAction(request.body));
-      return { ...renderOperatorProfile(profile, deps.now()), opened_action_id: action.id };
+      return { ...renderOperatorProfile(profile, deps.clock.now(principal.organizationId)), opened_action_id: action.id };
     },
   },
   {
@@ -119,7 +119,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
     url: `${PROFILE}/enforcement_actions/:action_id/resolve`,
     async handle({ request, principal, actor, deps }) {
       const profile = await deps.standing.resolveAction(principal.organizationId, profileIdParam(request), actor, actionIdParam(request));
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
   {
@@ -129,7 +129,7 @@ export const operatorRoutes: readonly OperatorRoute[] = [
       const id = profileIdParam(request);
       const { passed, note } = readCheckResult(request.body);
       const profile = await deps.standing.reviewIdentityCheck(principal.organizationId, id, actor, actionIdParam(request), passed, note);
-      return renderOperatorProfile(profile, deps.now());
+      return renderOperatorProfile(profile, deps.clock.now(principal.organizationId));
     },
   },
 ];

@@ -101,7 +101,7 @@ export async function searchProfiles(deps: Deps, organizationId: string, search:
   const after: ListPosition | null = search.page === null ? null : deps.cursors.decode(search.page, binding);
   const filtered = search.enforcement !== null || search.cyber !== null || search.efs !== null;
   const scan = filtered ? Math.max(search.limit, FILTER_SCAN_BUDGET) : search.limit;
-  const now = deps.now();
+  const now = deps.clock.now(organizationId);
   const rows = await deps.store.profiles.search(organizationId, {
     namePrefix: search.namePrefix === null ? null : asciiFold(search.namePrefix),
     referenceId: search.referenceId,

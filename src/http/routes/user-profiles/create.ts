@@ -9,7 +9,7 @@ export const createUserProfile: PlatformRoute = {
   method: 'POST',
   url: '/v1/user_profiles',
   async handle({ request, principal, dialect, deps }) {
-    const now = deps.now();
+    const now = deps.clock.now(principal.organizationId);
     const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'create', now);
     const profile = newProfile(change, newId('uprof', now), principal.organizationId, now);
     await deps.store.profiles.insert(profile, actorOf(principal));

@@ -7,7 +7,7 @@ export const deleteUserProfile: PlatformRoute = {
   url: '/v1/user_profiles/:user_profile_id',
   async handle({ request, principal, deps }) {
     const id = profileIdParam(request);
-    if (!(await deps.store.profiles.delete(principal.organizationId, id, actorOf(principal), deps.now()))) throw profileNotFound(id);
+    if (!(await deps.store.profiles.delete(principal.organizationId, id, actorOf(principal), deps.clock.now(principal.organizationId)))) throw profileNotFound(id);
     return { id, type: 'user_profile_deleted' };
   },
 };

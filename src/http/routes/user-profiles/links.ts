@@ -16,7 +16,7 @@ export function linkUrl(publicUrl: string, kind: UrlTokenKind, token: string): s
  * Only the token's hash is stored.
  */
 export async function mintLink(deps: Deps, organizationId: string, profileId: string, kind: UrlTokenKind, ttlMs: number) {
-  const now = deps.now();
+  const now = deps.clock.now(organizationId);
   if (!(await deps.store.profiles.find(organizationId, profileId))) throw profileNotFound(profileId);
   const expiresAt = now + ttlMs;
   const token = mintLinkToken(deps.linkKey, { organizationId, expiresAt });

@@ -71,7 +71,7 @@ export const listUserProfiles: PlatformRoute = {
     const page = queryParam(request, 'page');
     const after = page === undefined ? null : deps.cursors.decode(page, binding);
 
-    const now = deps.now();
+    const now = deps.clock.now(principal.organizationId);
     const scan = statuses ? Math.max(limit, FILTER_SCAN_BUDGET) : limit;
     const rows = await deps.store.profiles.list(principal.organizationId, { order, orderBy, after, limit: scan });
     const { data, last } = scannedPage(rows, scan, limit, statuses && ((p) => statuses.includes(enforcementStatus(p.actions, now))));

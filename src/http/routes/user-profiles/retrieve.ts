@@ -10,6 +10,6 @@ export const retrieveUserProfile: PlatformRoute = {
     const id = profileIdParam(request);
     const profile = await deps.store.profiles.find(principal.organizationId, id);
     if (!profile) throw profileNotFound(id);
-    return new JsonBody(profileJson(profile, dialect, 'full', deps.now()));
+    return new JsonBody(profileJson(profile, dialect, 'full', deps.clock.now(principal.organizationId)));
   },
 };

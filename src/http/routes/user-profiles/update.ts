@@ -10,7 +10,7 @@ export const updateUserProfile: PlatformRoute = {
   url: '/v1/user_profiles/:user_profile_id',
   async handle({ request, principal, dialect, deps }) {
     const id = profileIdParam(request);
-    const now = deps.now();
+    const now = deps.clock.now(principal.organizationId);
     const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'update', now);
     const profile = await deps.store.profiles.update(principal.organizationId, id, actorOf(principal), (current) => updatedProfile(current, change, now));
     if (!profile) throw profileNotFound(id);

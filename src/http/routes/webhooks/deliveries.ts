@@ -31,7 +31,7 @@ export const resendDelivery: WebhookRoute = {
     const eventId = (call.request.params as { event_id: string }).event_id;
     const missing = notFound(`Webhook endpoint ${JSON.stringify(endpoint.id)} has no event ${JSON.stringify(eventId)}.`);
     if (!EVENT_ID.test(eventId)) throw missing;
-    const outcome = await call.deps.store.webhooks.resend(endpoint.organizationId, endpoint.id, eventId, call.deps.now());
+    const outcome = await call.deps.store.webhooks.resend(endpoint.organizationId, endpoint.id, eventId, call.deps.clock.now(endpoint.organizationId));
     // a disabled endpoint receives nothing; a queued re-send would slip out the moment it is enabled
     if (outcome === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');
     if (outcome === 'missing') throw missing;

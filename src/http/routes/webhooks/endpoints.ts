@@ -20,7 +20,7 @@ export const createEndpoint: WebhookRoute = {
   write: true,
   async handle({ request, principal, deps }) {
     const fields = readCreateBody(request.body, deps.config.webhooks.allowPrivateTargets);
-    const now = deps.now();
+    const now = deps.clock.now(principal.organizationId);
     const endpoint: WebhookEndpoint = {
       id: newId('whep', now),
       organizationId: principal.organizationId,
@@ -79,7 +79,7 @@ export const updateEndpoint: WebhookRoute = {
       const changed =
         next.url !== current.url || next.name !== current.name || next.description !== current.description ||
         next.state !== current.state || JSON.stringify(next.enabledEvents) !== JSON.stringify(current.enabledEvents);
-      return changed ? { ...next, updatedAt: Math.max(deps.now(), current.updatedAt) } : current;
+      return changed ? { ...next, updatedAt: Math.max(deps.clock.now(principal.organizationId), current.updatedAt) } : current;
     });
     if (!updated) throw endpointNotFound(id);
     return renderEndpoint(updated);
@@ -125,7 +125,7 @@ export const regenerateSigningSecret: WebhookRoute = {
     readNoBody(request.body);
     const id = endpointIdParam(request);
     const secret = newSigningSecret();
-    if (!(await deps.store.webhooks.setSecret(principal.organizationId, id, deps.secrets.seal(secret), deps.now()))) {
+    if (!(await deps.store.webhooks.setSecret(principal.organizationId, id, deps.secrets.seal(secret), deps.clock.now(principal.organizationId)))) {
       throw endpointNotFound(id);
     }
     return { signing_secret: secret };
