@@ -43,6 +43,21 @@ export interface Config {
     /** addresses remembered at most */
     maxAddresses: number;
   };
+  /** requests per key (API and operator keys): a token bucket; `rps` null: no limit unless a key sets its own */
+  rateLimit: {
+    /** tokens added per second (RATE_LIMIT_RPS); null: keys without a limit of their own are not limited */
+    rps: number | null;
+    /** the bucket's size: requests a key may make at once (RATE_LIMIT_BURST); null: its rate rounded up, at least 1 */
+    burst: number | null;
+  };
+  /** REDIS_URL: where the rate-limit buckets of every process live; null: each process keeps its own */
+  redisUrl: string | null;
+  /** what every Redis key uprof writes starts with (several deployments, or test runs, may share one Redis) */
+  redisKeyPrefix: string;
+  idempotency: {
+    /** how long a claimed Idempotency-Key stays "in progress" before a retry may run the request again */
+    leaseMs: number;
+  };
   /** base64 of 32 bytes that encrypts webhook signing secrets; null → `masterKeyFile` */
   masterKey: string | null;
   masterKeyFile: string;
@@ -127,6 +142,17 @@ function allowPrivateTargets(env: NodeJS.ProcessEnv, host: string): boolean {
   throw new Error(`WEBHOOK_ALLOW_PRIVATE_TARGETS must be true or false (got ${JSON.stringify(env.WEBHOOK_ALLOW_PRIVATE_TARGETS)})`);
 }
 
+/** A positive number of requests per second, or null when unset. */
+function rate(env: NodeJS.ProcessEnv, name: string): number | null {
+  const raw = (env[name] ?? '').trim();
+  if (raw === '') return null;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > 1_000_000) {
+    throw new Error(`${name} must be a number of requests per second above 0 (got ${JSON.stringify(env[name])})`);
+  }
+  return value;
+}
+
 function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = (env[name] ?? '').trim().toLowerCase();
   if (raw === '' || raw === '0' || raw === 'false') return false;
@@ -166,6 +192,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       limit: integer(env, 'AUTH_FAILURE_LIMIT', 30, 0, 1_000_000),
       windowMs: integer(env, 'AUTH_FAILURE_WINDOW_MS', 60_000, 1000, 86_400_000),
       maxAddresses: integer(env, 'AUTH_FAILURE_ADDRESSES', 10_000, 1, 10_000_000),
+    },
+    rateLimit: {
+      rps: rate(env, 'RATE_LIMIT_RPS'),
+      burst: env.RATE_LIMIT_BURST ? integer(env, 'RATE_LIMIT_BURST', 1, 1, 1_000_000) : null,
+    },
+    redisUrl: env.REDIS_URL || null,
+    redisKeyPrefix: env.REDIS_KEY_PREFIX ?? 'uprof:',
+    idempotency: {
+      leaseMs: integer(env, 'IDEMPOTENCY_LEASE_MS', 30_000, 100, 3_600_000),
     },
     masterKey: env.UPROF_MASTER_KEY || null,
     masterKeyFile: env.UPROF_MASTER_KEY_FILE || DEFAULT_MASTER_KEY_FILE,

@@ -32,7 +32,11 @@ export interface MintedKey {
  */
 export async function mintKey(
   store: Store,
-  options: { organization: string; createOrganization: boolean; workspace?: string; role: KeyRole; name?: string | null },
+  options: {
+    organization: string; createOrganization: boolean; workspace?: string; role: KeyRole; name?: string | null;
+    /** the key's own rate limit in requests per second (0: none); unset follows RATE_LIMIT_RPS */
+    rateLimitRps?: number | null;
+  },
   now = Date.now(),
 ): Promise<MintedKey> {
   const { organization } = await organizationNamed(store, options.organization, { create: options.createOrganization, now });
@@ -49,6 +53,7 @@ export async function mintKey(
     name: options.name ?? null,
     createdAt: now,
     revokedAt: null,
+    rateLimitRps: options.rateLimitRps ?? null,
   };
   await store.tenancy.insertKey(record, hashSecret(secret));
   return {

@@ -10,6 +10,8 @@ import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { answerClientError, answerWhileClosing, ConnectionCap, requireHost } from './http/edge.js';
 import { acceptJson } from './http/json-body.js';
 import { FailureThrottle } from './http/auth-throttle.js';
+import { Idempotency, registerIdempotency } from './http/idempotency.js';
+import { bucketStore, RateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { observeRequests, registerOperations } from './http/operations.js';
 import { loggerOptions } from './logging.js';
 import { registerPlatformRoutes, type Deps } from './http/route.js';
@@ -64,6 +66,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
     authFailures: new FailureThrottle(config.authFailures, () => clock.wall()),
+    rateLimits: new RateLimiter(config.rateLimit, bucketStore(config, () => clock.wall()), () => clock.wall()),
+    idempotency: new Idempotency(store, config.idempotency, () => clock.wall()),
     cursors: new CursorCodec(keys.cursors),
     linkKey: keys.links,
     formKey: keys.forms,
@@ -126,6 +130,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     });
   }
   acceptJson(app, BODY_LIMIT);
+  registerRateLimits(app, deps.rateLimits);
+  registerIdempotency(app, deps.idempotency, () => store.idempotency.sweep(clock.wall()));
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerOperations(app, deps);

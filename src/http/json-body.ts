@@ -4,6 +4,13 @@ import { invalidRequest } from '../errors.js';
 
 const BYTE_ORDER_MARK = 0xfeff;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** a JSON body's bytes as they arrived: what makes a retry "the same request" (http/idempotency.ts) */
+    bodyBytes: Buffer | null;
+  }
+}
+
 /**
  * Reads an `application/json` body:
  * - an empty body is no body (`undefined`), whatever the content-type says (decisions §35): routes without a
@@ -31,8 +38,10 @@ export function parseJsonBody(body: Buffer): unknown {
 
 /** Replaces Fastify's JSON parser (which refuses `__proto__` keys and calls an empty body an error). */
 export function acceptJson(app: FastifyInstance, bodyLimit: number): void {
+  app.decorateRequest('bodyBytes', null);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
+    request.bodyBytes = body as Buffer;
     let parsed: unknown;
     try {
       parsed = parseJsonBody(body as Buffer);

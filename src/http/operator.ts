@@ -39,6 +39,7 @@ export function registerOperatorRoutes(app: FastifyInstance, routes: readonly Op
         const principal = await admitOperator(request, deps);
         // the organization's clock, never a fault: the provider's controls must answer
         if (deps.clock.emulated) await emulate(deps, principal.organizationId, null);
+        if (await deps.idempotency.begin(request, reply, principal)) return reply;
         return route.handle({ request, reply, principal, actor: { type: 'operator', id: principal.keyId }, deps });
       },
     });

@@ -4,6 +4,7 @@ import { dialectFor, type Dialect } from '../dialects/index.js';
 import { authenticationFailed, invalidRequest, permissionDenied } from '../errors.js';
 import type { KeyResolver } from '../keys.js';
 import type { FailureThrottle } from './auth-throttle.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { Store } from '../store/index.js';
 import type { KeyRole, ResolvedKey } from '../store/tenancy.js';
 
@@ -34,16 +35,18 @@ export function presentedSecret(request: FastifyRequest): string | null {
   return null;
 }
 
-/** What admission needs: keys, the store for workspaces, and the failed-key budget per address. */
+/** What admission needs: keys, the store for workspaces, the failed-key budget per address, each key's rate limit. */
 export interface AdmissionDeps {
   store: Store;
   keys: KeyResolver;
   authFailures: FailureThrottle;
+  rateLimits: RateLimiter;
 }
 
 /**
  * The live key a request presents. No key: 401. A key that is unknown or revoked: 401, or 429 once the client's
- * address has spent its budget of failures (http/auth-throttle.ts); a valid key passes whatever that budget.
+ * address has spent its budget of failures (http/auth-throttle.ts); a valid key passes whatever that budget, and
+ * then spends one request of its rate limit (http/rate-limit.ts: 429 when it has none left).
  */
 export async function liveKey(request: FastifyRequest, deps: Omit<AdmissionDeps, 'store'>, missing: string): Promise<ResolvedKey> {
   const secret = presentedSecret(request);
@@ -52,6 +55,9 @@ export async function liveKey(request: FastifyRequest, deps: Omit<AdmissionDeps,
   if (!key || key.revokedAt !== null) throw deps.authFailures.fail(request.ip, authenticationFailed('invalid x-api-key'));
   // the request's log line names the key that made it
   request.keyId = key.id;
+  // the key's rate limit, before anything else it asks for (a 429 once its bucket is empty)
+  const limited = deps.rateLimits.admit(request, key);
+  if (limited) await limited;
   return key;
 }
 

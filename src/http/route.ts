@@ -8,6 +8,8 @@ import { profileNotFound } from '../errors.js';
 import { isWellFormedId } from '../ids.js';
 import type { KeyResolver } from '../keys.js';
 import type { FailureThrottle } from './auth-throttle.js';
+import type { Idempotency } from './idempotency.js';
+import type { RateLimiter } from './rate-limit.js';
 import type { Store } from '../store/index.js';
 import type { Actor } from '../domain/history.js';
 import type { Standing } from '../standing.js';
@@ -22,6 +24,10 @@ export interface Deps {
   keys: KeyResolver;
   /** the budget of failed authentication attempts per client address (API keys and console sign-in) */
   authFailures: FailureThrottle;
+  /** requests per key (token buckets, in Redis or in this process) */
+  rateLimits: RateLimiter;
+  /** Idempotency-Key on POSTs: claims and kept answers */
+  idempotency: Idempotency;
   cursors: CursorCodec;
   /** the key that signs hosted-page link tokens */
   linkKey: Buffer;
@@ -64,6 +70,7 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
           throw noRoute(request, ' without a user-profiles beta value');
         }
         if (deps.clock.emulated) await emulate(deps, principal.organizationId, name);
+        if (await deps.idempotency.begin(request, reply, principal)) return reply;
         // named fields, not a spread of what admission returned: measured under the retrieve benchmark's load,
         // the spread cost ~7 µs of a ~34 µs request, and ~25 MB of RSS
         const body = await route.handle({ principal, dialect, request, reply, deps });

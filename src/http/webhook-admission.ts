@@ -61,6 +61,7 @@ export function registerWebhookRoutes(app: FastifyInstance, routes: readonly Web
       handler: async (request, reply) => {
         const principal = await admitWebhookRequest(request, reply, deps, route.write);
         if (deps.clock.emulated) await emulate(deps, principal.organizationId, name);
+        if (await deps.idempotency.begin(request, reply, principal)) return reply;
         return route.handle({ request, reply, principal, deps });
       },
     });

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConsoleSessionRepository } from './console-sessions.js';
+import { IdempotencyRepository } from './idempotency.js';
 import { IdentityCheckRepository } from './identity-checks.js';
 import { EmulatorRepository } from './emulator.js';
 import { FixtureRepository } from './fixtures.js';
@@ -24,6 +25,7 @@ export interface Store {
   readonly webhooks: WebhookRepository;
   readonly consoleSessions: ConsoleSessionRepository;
   readonly identityChecks: IdentityCheckRepository;
+  readonly idempotency: IdempotencyRepository;
   readonly fixtures: FixtureRepository;
   readonly emulator: EmulatorRepository;
   /** the secret every process on this database signs cursors and link tokens with */
@@ -86,6 +88,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     webhooks: new WebhookRepository(sql, subscriptions),
     consoleSessions: new ConsoleSessionRepository(sql),
     identityChecks: new IdentityCheckRepository(sql),
+    idempotency: new IdempotencyRepository(sql),
     fixtures: new FixtureRepository(sql, cache, subscriptions),
     emulator: new EmulatorRepository(sql, cache, subscriptions),
     serverSecret: () => (secret ??= loadServerSecret(sql)),

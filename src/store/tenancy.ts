@@ -16,6 +16,8 @@ export interface ApiKeyRecord {
   name: string | null;
   createdAt: number;
   revokedAt: number | null;
+  /** its own rate limit, requests per second (src/http/rate-limit.ts): null or absent follows RATE_LIMIT_RPS, 0 is none */
+  rateLimitRps?: number | null;
 }
 
 /** A key as a request sees it: with its organization's default workspace, so no second lookup is needed. */
@@ -25,12 +27,13 @@ export interface ResolvedKey extends ApiKeyRecord {
 
 interface KeyRow {
   id: string; organization_id: string; workspace_id: string | null; role: KeyRole; hint: string; name: string | null; created_at: number; revoked_at: number | null;
+  rate_limit_rps: number | null;
 }
 const toKey = (row: KeyRow): ApiKeyRecord => ({
   id: row.id, organizationId: row.organization_id, workspaceId: row.workspace_id, role: row.role, hint: row.hint, name: row.name,
-  createdAt: row.created_at, revokedAt: row.revoked_at,
+  createdAt: row.created_at, revokedAt: row.revoked_at, rateLimitRps: row.rate_limit_rps,
 });
-const KEY_COLUMNS = 'id, organization_id, workspace_id, role, hint, name, created_at, revoked_at';
+const KEY_COLUMNS = 'id, organization_id, workspace_id, role, hint, name, created_at, revoked_at, rate_limit_rps';
 
 /** How an organization looks in the portal: an accent colour and a logo, each optional. */
 export interface Branding {
@@ -133,9 +136,9 @@ export class TenancyRepository {
 
   async insertKey(key: ApiKeyRecord, secretHash: string): Promise<void> {
     await this.sql.run(
-      `INSERT INTO api_keys (secret_hash, id, organization_id, workspace_id, role, hint, name, created_at, revoked_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)`,
-      [secretHash, key.id, key.organizationId, key.workspaceId, key.role, key.hint, key.name, key.createdAt]);
+      `INSERT INTO api_keys (secret_hash, id, organization_id, workspace_id, role, hint, name, created_at, revoked_at, rate_limit_rps)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, ?)`,
+      [secretHash, key.id, key.organizationId, key.workspaceId, key.role, key.hint, key.name, key.createdAt, key.rateLimitRps ?? null]);
   }
 
   keyBySecretHash(secretHash: string): Promise<ResolvedKey | null> {
@@ -149,7 +152,8 @@ export class TenancyRepository {
 
   private async resolvedKey(column: 'k.secret_hash' | 'k.id', value: string): Promise<ResolvedKey | null> {
     const row = await this.sql.get<KeyRow & { default_workspace_id: string }>(
-      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.name, k.created_at, k.revoked_at, w.id AS default_workspace_id
+      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.name, k.created_at, k.revoked_at, k.rate_limit_rps,
+         w.id AS default_workspace_id
        FROM api_keys k JOIN workspaces w ON w.organization_id = k.organization_id AND w.is_default = 1
        WHERE ${column} = ?`,
       [value]);
@@ -214,7 +218,7 @@ export class TenancyRepository {
   /** `listKeys` with the names of each key's organization and workspace (for people reading `uprof keys list`). */
   async listKeysWithNames(organizationId: string | null): Promise<(ApiKeyRecord & { organizationName: string; workspaceName: string | null })[]> {
     const rows = await this.sql.all<KeyRow & { organization_name: string; workspace_name: string | null }>(
-      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.created_at, k.revoked_at,
+      `SELECT k.id, k.organization_id, k.workspace_id, k.role, k.hint, k.name, k.created_at, k.revoked_at, k.rate_limit_rps,
          o.name AS organization_name, w.name AS workspace_name
        FROM api_keys k JOIN organizations o ON o.id = k.organization_id
        LEFT JOIN workspaces w ON w.organization_id = k.organization_id AND w.id = k.workspace_id
