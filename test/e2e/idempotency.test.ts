@@ -49,6 +49,21 @@ describeEachEngine('Idempotency-Key', (server) => {
     assert.equal(await profileCount(server(), api_key), 2);
   });
 
+  it('concurrent repeats run it once: the others get its answer or a 409, and their retries the answer', async () => {
+    const { api_key } = await server().newKey();
+    const key = newKey();
+    const body = { name: 'Raced' };
+    const send = () => call(server(), 'POST', '/v1/user_profiles', { key: api_key, body, headers: { 'Idempotency-Key': key } });
+    const answers = await Promise.all(Array.from({ length: 20 }, send));
+    for (const answer of answers) assert.ok(answer.status === 200 || answer.status === 409, `${answer.status} ${answer.text}`);
+    const ran = answers.filter((a) => a.status === 200 && a.headers.get('idempotent-replayed') === null);
+    assert.equal(ran.length, 1, 'exactly one ran');
+    for (const answer of answers.filter((a) => a.status === 200)) assert.equal(answer.text, ran[0].text);
+    for (const answer of answers.filter((a) => a.status === 409)) assert.equal(answer.json.error.type, 'conflict_error');
+    assertReplayOf(await send(), ran[0]);
+    assert.equal(await profileCount(server(), api_key), 1);
+  });
+
   it('keeps a 4xx answer like a success; its body keeps the request_id of the request that ran', async () => {
     const { api_key } = await server().newKey();
     const key = newKey();
