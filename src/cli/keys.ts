@@ -7,6 +7,19 @@ import { table } from './table.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
+/** `--rate-limit`: requests per second above 0, or `none` (stored as 0: this key is never limited). */
+export function parseRateLimit(raw: string): number {
+  if (raw.trim().toLowerCase() === 'none') return 0;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value <= 0 || value > 1_000_000) {
+    throw new CliError(`--rate-limit must be a number of requests per second above 0 (such as 10 or 0.5), or none for no limit (got ${JSON.stringify(raw)})`);
+  }
+  return value;
+}
+
+/** How `keys list` shows a key's limit: its own, none, or the server's RATE_LIMIT_RPS. */
+const rateLimitText = (rps: number | null | undefined) => (rps === null || rps === undefined ? 'RATE_LIMIT_RPS' : rps === 0 ? 'none' : `${rps}/s`);
+
 export function register(program: Command): void {
   const keys = program.command('keys').description('manage API keys');
 
@@ -18,14 +31,16 @@ export function register(program: Command): void {
     .option('--workspace <name>', 'bind the key to this workspace (default: an organization-wide key)')
     .addOption(new Option('--admin', 'an Admin API key').conflicts('operator'))
     .addOption(new Option('--operator', 'an operator key for the review console and operator API').conflicts('admin'))
+    .option('--rate-limit <rps>', "this key's own limit in requests per second (default: the server's RATE_LIMIT_RPS), or none")
     .option('--json', 'print one JSON line')
-    .action(async (opts: { org: string; createOrg?: boolean; workspace?: string; admin?: boolean; operator?: boolean; json?: boolean }, command: Command) => {
+    .action(async (opts: { org: string; createOrg?: boolean; workspace?: string; admin?: boolean; operator?: boolean; rateLimit?: string; json?: boolean }, command: Command) => {
       const role: KeyRole = opts.admin ? 'admin' : opts.operator ? 'operator' : 'platform';
+      const rateLimitRps = opts.rateLimit === undefined ? null : parseRateLimit(opts.rateLimit);
       const hint = 'Start the server first (npm start), name the database with --database URL or DATABASE_URL, or add --create-org to start a new one.';
       await withStore(command, { mayCreate: opts.createOrg === true, hint }, async (store) => {
         let key;
         try {
-          key = await mintKey(store, { organization: opts.org, createOrganization: opts.createOrg === true, workspace: opts.workspace, role });
+          key = await mintKey(store, { organization: opts.org, createOrganization: opts.createOrg === true, workspace: opts.workspace, role, rateLimitRps });
         } catch (error) {
           if (error instanceof OrganizationNameError) throw new CliError(error.message);
           throw error;
@@ -34,6 +49,7 @@ export function register(program: Command): void {
         else {
           console.log(`API key (shown once, store it now): ${key.api_key}`);
           console.log(`key ${key.key_id} (${role}) for organization ${JSON.stringify(opts.org)} ${key.organization_id}, workspace ${key.workspace_id}${key.organization_wide ? ' (organization-wide)' : ''}`);
+          if (rateLimitRps !== null) console.log(`rate limit: ${rateLimitText(rateLimitRps)}`);
         }
       });
     });
@@ -55,6 +71,8 @@ export function register(program: Command): void {
         const rows = listed.map((key) => ({
           id: key.id, organization_id: key.organizationId, organization_name: key.organizationName, workspace_id: key.workspaceId,
           workspace_name: key.workspaceName, role: key.role, hint: `…${key.hint}`, created_at: iso(key.createdAt), revoked_at: iso(key.revokedAt),
+          // null: the server's RATE_LIMIT_RPS applies; 0: never limited
+          rate_limit_rps: key.rateLimitRps ?? null,
         }));
         if (opts.json) {
           for (const row of rows) console.log(JSON.stringify(row));
@@ -65,8 +83,8 @@ export function register(program: Command): void {
           return;
         }
         console.log(table(
-          ['ID', 'ROLE', 'ORGANIZATION', 'WORKSPACE', 'KEY', 'CREATED', 'REVOKED'],
-          rows.map((r) => [r.id, r.role, r.organization_name, r.workspace_name ?? '(organization-wide)', r.hint, r.created_at!, r.revoked_at ?? '']),
+          ['ID', 'ROLE', 'ORGANIZATION', 'WORKSPACE', 'KEY', 'RATE LIMIT', 'CREATED', 'REVOKED'],
+          rows.map((r) => [r.id, r.role, r.organization_name, r.workspace_name ?? '(organization-wide)', r.hint, rateLimitText(r.rate_limit_rps), r.created_at!, r.revoked_at ?? '']),
         ));
       });
     });
