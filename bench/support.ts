@@ -95,6 +95,8 @@ export interface WrkRequest {
   path: string | string[];
   headers: Record<string, string>;
   body?: string;
+  /** a header whose value differs on every request: this name, its value `prefix` + a run id + a counter (Idempotency-Key) */
+  counted?: { name: string; prefix: string };
 }
 
 export interface WrkResult {
@@ -120,6 +122,10 @@ function wrkScript(dir: string, request: WrkRequest): string {
   writeFileSync(pathsFile, paths.join('\n') + '\n');
   const script = join(dir, `wrk-${randomBytes(4).toString('hex')}.lua`);
   const headers = Object.entries(request.headers).map(([k, v]) => `wrk.headers[${luaString(k)}] = ${luaString(v)}`).join('\n');
+  // a fresh prefix per wrk run: a warm-up and the run after it must not share values
+  const counted = request.counted
+    ? `wrk.headers[${luaString(request.counted.name)}] = ${luaString(`${request.counted.prefix}${randomBytes(6).toString('hex')}-`)} .. turn`
+    : '';
   writeFileSync(script, `
 wrk.method = ${luaString(request.method)}
 ${request.body === undefined ? '' : `wrk.body = ${luaString(request.body)}`}
@@ -129,6 +135,7 @@ for line in io.lines(${luaString(pathsFile)}) do paths[#paths + 1] = line end
 local turn = 0
 request = function()
   turn = turn + 1
+  ${counted}
   return wrk.format(nil, paths[(turn % #paths) + 1])
 end
 done = function(summary, latency, requests)

@@ -175,8 +175,13 @@ export class RedisBuckets implements BucketStore {
   }
 }
 
-/** RFC 3339, to the second (rounded up: the bucket is full by then). */
-const resetTime = (ms: number) => new Date(Math.ceil(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+/** RFC 3339, to the second (rounded up: the bucket is full by then); the last one made is reused within its second. */
+let lastReset = { second: 0, text: '' };
+function resetTime(ms: number): string {
+  const second = Math.ceil(ms / 1000);
+  if (second !== lastReset.second) lastReset = { second, text: new Date(second * 1000).toISOString().replace('.000Z', 'Z') };
+  return lastReset.text;
+}
 
 export class RateLimiter {
   constructor(
