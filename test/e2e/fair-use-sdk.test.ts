@@ -124,11 +124,11 @@ describeEachEngine('the SDK with its default retries: rate limits', (server: () 
       },
     });
     const created = await client.userProfiles.create({ name: 'Patient' });
-    const fetched = await client.userProfiles.retrieve(created.id); // the bucket (2 per second, 1 at once) is empty now
+    const fetched = await client.userProfiles.retrieve(created.id); // the bucket (one every 2 s, 1 at once) is empty now
     assert.equal(fetched.id, created.id);
     assert.deepEqual(trail.map((t) => t.status), [200, 429, 200]);
     const [, refused, retried] = trail;
-    assert.ok(refused.retryAfterMs! > 0 && refused.retryAfterMs! <= 500, `retry-after-ms ${refused.retryAfterMs}`);
+    assert.ok(refused.retryAfterMs! > 0 && refused.retryAfterMs! <= 2000, `retry-after-ms ${refused.retryAfterMs}`);
     assert.ok(retried.at - refused.at >= refused.retryAfterMs! - 5, `the SDK waited ${retried.at - refused.at} ms of ${refused.retryAfterMs}`);
   });
-}, { RATE_LIMIT_RPS: '2', RATE_LIMIT_BURST: '1' });
+}, { RATE_LIMIT_RPS: '0.5', RATE_LIMIT_BURST: '1' });
