@@ -9,6 +9,7 @@ import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { answerClientError, answerWhileClosing, ConnectionCap, requireHost } from './http/edge.js';
 import { acceptJson } from './http/json-body.js';
+import { registerOpenApi } from './http/openapi.js';
 import { FailureThrottle } from './http/auth-throttle.js';
 import { observeRequests, registerOperations } from './http/operations.js';
 import { loggerOptions } from './logging.js';
@@ -128,6 +129,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerOperations(app, deps);
+  registerOpenApi(app, deps);
   registerRoutes(app, platformApi, userProfileRoutes, deps);
   registerRoutes(app, operatorApi, operatorRoutes, deps);
   // decisions §38: without UPROF_EMULATOR=1 these routes do not exist (404 like any unknown route)
