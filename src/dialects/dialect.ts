@@ -29,8 +29,12 @@ export function describeDialect(dialect: Dialect): string {
   return dialect.beta ?? 'the GA surface (no user-profiles beta)';
 }
 
-/** Reads a create or update body into a canonical change; any field this dialect does not accept is a 400. */
-export function readProfileBody(dialect: Dialect, body: unknown, mode: Mode, now: number): ProfileChange {
+/**
+ * Reads a create or update body into a canonical change; any field this dialect does not accept is a 400. No body
+ * is `{}` (decisions §35).
+ */
+export function readProfileBody(dialect: Dialect, value: unknown, mode: Mode, now: number): ProfileChange {
+  const body = value === undefined ? {} : value;
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest(`The request body must be a JSON object, got ${describeType(body)}.`);
   }

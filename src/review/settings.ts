@@ -67,7 +67,7 @@ export async function renderBranding(deps: Deps, organizationId: string): Promis
 // ---- the contract (the readers enforce it, with what JSON Schema does not say: the colour's contrast, the PNG itself)
 
 export const KeyNameBody = Closed(
-  { name: Nullable(Type.String({ maxLength: KEY_NAME_MAX, description: 'trimmed; blank or null removes the name; no control characters' })) },
+  { name: Nullable(Type.String({ description: `at most ${KEY_NAME_MAX} characters once trimmed; blank or null removes the name; no control characters` })) },
   { title: 'ApiKeyName' },
 );
 

@@ -7,21 +7,21 @@ import { dialectFor, type Dialect } from '../../src/dialects/index.ts';
 import { ApiError } from '../../src/errors.ts';
 import type { RouteConfig } from '../../src/http/route.ts';
 
+const ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
+const compiled = new WeakMap<TSchema, ValidateFunction>();
+
+/** A contract schema's validator, compiled once (Ajv, JSON Schema 2020-12: lengths in code points, as the contract means them). */
+export function validatorOf(schema: TSchema): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) compiled.set(schema, (validate = ajv.compile(JSON.parse(JSON.stringify(schema)))));
+  return validate;
+}
+
 /**
  * Checks answers against their route's contract (src/contract/): a 200 against the route's response schema for
- * the request's dialect, any 4xx/5xx JSON answer against the error envelope. Validators are compiled once per
- * schema (Ajv, JSON Schema 2020-12: lengths in code points, as the contract means them).
+ * the request's dialect, any 4xx/5xx JSON answer against the error envelope.
  */
 export class ResponseGuard {
-  private readonly ajv = new Ajv2020({ allErrors: true, strict: false, validateFormats: false });
-  private readonly compiled = new WeakMap<TSchema, ValidateFunction>();
-
-  private validator(schema: TSchema): ValidateFunction {
-    let validate = this.compiled.get(schema);
-    if (!validate) this.compiled.set(schema, (validate = this.ajv.compile(JSON.parse(JSON.stringify(schema)))));
-    return validate;
-  }
-
   /**
    * What is wrong with an answer, or null when it keeps the contract. `contract` is null for answers outside the
    * key-authenticated APIs (unknown routes, health): only their errors are checked.
@@ -33,7 +33,7 @@ export class ResponseGuard {
     else if (status !== 200) return `status ${status}: the contract declares only 200 and the error envelope`;
     else if (typeof contract.response === 'function' && dialect === null) return 'a per-dialect answer without a dialect';
     else schema = shapeFor(contract.response, dialect!);
-    const validate = this.validator(schema);
+    const validate = validatorOf(schema);
     if (validate(body)) return null;
     return (validate.errors ?? []).map((e) => `${e.instancePath || '(body)'} ${e.message}${e.params ? ` ${JSON.stringify(e.params)}` : ''}`).join('; ');
   }

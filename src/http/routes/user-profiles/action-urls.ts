@@ -10,7 +10,7 @@ import type { PlatformCall, Route } from '../../route.js';
 const ACTION_TYPES = ['enroll_end_user'] as const;
 
 /** The body is `{"action": {"type": "enroll_end_user"}}`, a union of one variant; nothing else is accepted. */
-function readActionBody(value: unknown): void {
+export function readActionBody(value: unknown): void {
   const body = value === undefined ? {} : value; // no body is `{}`, which lacks the action (decisions §35)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     throw invalidRequest(`The request body must be a JSON object with an "action", got ${describeType(body)}.`);

@@ -16,7 +16,7 @@ export const createUserProfile: Route<PlatformCall> = {
   },
   async handle({ request, principal, dialect, deps }) {
     const now = deps.clock.now(principal.organizationId);
-    const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'create', now);
+    const change = readProfileBody(dialect, request.body, 'create', now);
     const profile = newProfile(change, newId('uprof', now), principal.organizationId, now);
     await deps.store.profiles.insert(profile, actorOf(principal));
     return new JsonBody(profileJson(profile, dialect, 'full', now));

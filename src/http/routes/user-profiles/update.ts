@@ -20,7 +20,7 @@ export const updateUserProfile: Route<PlatformCall> = {
   async handle({ request, principal, dialect, deps }) {
     const id = profileIdParam(request);
     const now = deps.clock.now(principal.organizationId);
-    const change = readProfileBody(dialect, request.body === undefined ? {} : request.body, 'update', now);
+    const change = readProfileBody(dialect, request.body, 'update', now);
     const profile = await deps.store.profiles.update(principal.organizationId, id, actorOf(principal), (current) => updatedProfile(current, change, now));
     if (!profile) throw profileNotFound(id);
     return new JsonBody(profileJson(profile, dialect, 'full', now));

@@ -4,6 +4,12 @@ import { readBoolean, readObject } from '../../../readers.js';
 import type { OperatorCall, Route } from '../../../route.js';
 import { BASE } from './controls.js';
 
+/** `{restore_fixture?: boolean}` (default true); no body is `{}`. */
+export function readReset(value: unknown): boolean {
+  const body = readObject('', value, ['restore_fixture']);
+  return body.restore_fixture === undefined ? true : readBoolean('restore_fixture', body.restore_fixture);
+}
+
 /** POST /v1/operator/emulator/reset: the organization back to its fixture (or empty), its clock to the real time. */
 export const resetEmulator: Route<OperatorCall> = {
   method: 'POST',
@@ -18,8 +24,7 @@ export const resetEmulator: Route<OperatorCall> = {
     ),
   },
   async handle({ request, principal, deps }) {
-    const body = readObject('', request.body, ['restore_fixture']);
-    const restore = body.restore_fixture === undefined ? true : readBoolean('restore_fixture', body.restore_fixture);
+    const restore = readReset(request.body);
     const organizationId = principal.organizationId;
     const now = deps.clock.wall();
     const fixture = restore ? await deps.store.fixtures.sourceOf(organizationId, now) : null;
