@@ -123,7 +123,7 @@ export function registerRoutes<C extends Call>(app: FastifyInstance, api: Api<C>
       config,
       handler: async (request, reply) => {
         const call = await api.admit(request, reply, deps, route);
-        for (const step of steps) await step(call, route);
+        for (let i = 0; i < steps.length; i++) await steps[i](call, route);
         const body = await route.handle(call);
         if (!(body instanceof JsonBody)) return body;
         reply.header('content-type', 'application/json; charset=utf-8');
