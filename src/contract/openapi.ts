@@ -142,6 +142,34 @@ class Components {
   }
 }
 
+/** The routes outside the key-authenticated APIs (src/http/operations.ts, src/http/openapi.ts): no contract of their own. */
+function operationsPaths(): Record<string, Record<string, unknown>> {
+  const json = (schema: object) => ({ 'application/json': { schema } });
+  const status = (value: string) => ({ type: 'object', properties: { status: { const: value } }, required: ['status'], additionalProperties: false });
+  const operation = (operationId: string, summary: string, responses: object, extra: object = {}) => ({
+    get: { operationId, summary, tags: ['Operations'], security: [], responses, ...extra },
+  });
+  return {
+    '/healthz': operation('healthz', 'Liveness: the process serves (no database involved)', { 200: { description: 'OK', content: json(status('ok')) } }),
+    '/readyz': operation('readyz', 'Readiness: the database answers and every migration is applied', {
+      200: { description: 'Ready', content: json(status('ready')) },
+      503: errorResponse('Not ready, and why.'),
+    }),
+    '/metrics': operation(
+      'metrics',
+      'Prometheus metrics: with METRICS_TOKEN set, Authorization: Bearer <token>; without, only on a loopback listener',
+      { 200: { description: 'Prometheus text', content: { 'text/plain': { schema: { type: 'string' } } } }, '4XX': errorResponse('No token, or a wrong one.') },
+      { security: [{}, { bearer: [] }] },
+    ),
+    '/v1/openapi.json': operation(
+      'openapi',
+      'This document',
+      { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) }, '4XX': errorResponse('An unknown dialect.') },
+      { parameters: [{ name: 'dialect', in: 'query', required: false, schema: { enum: DIALECT_NAMES }, description: 'one User Profiles dialect only' }] },
+    ),
+  };
+}
+
 const errorResponse = (description: string) => ({
   description,
   headers: { 'request-id': { schema: { type: 'string' } } },
@@ -152,8 +180,8 @@ const errorResponse = (description: string) => ({
 export function openApiDocument(options: { dialect?: Dialect | null; emulator?: boolean; serverUrl?: string } = {}): Record<string, unknown> {
   const dialect = options.dialect ?? null;
   const components = new Components();
-  const paths: Record<string, Record<string, unknown>> = {};
-  const tags: { name: string; description: string }[] = [];
+  const paths: Record<string, Record<string, unknown>> = operationsPaths();
+  const tags = [{ name: 'Operations', description: 'Health, readiness, metrics and this document; no API key.' }];
   for (const section of sections(dialect, options.emulator ?? false)) {
     tags.push({ name: section.tag, description: section.description });
     for (const route of section.routes as readonly Route[]) {
