@@ -2,16 +2,11 @@
  * The one error catalogue. Everything the API refuses is an ApiError; the error handler renders it in
  * Anthropic's envelope ({type:"error", error:{type, message, details?}, request_id}).
  */
-export type ErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'permission_error'
-  | 'not_found_error'
-  | 'conflict_error'
-  | 'request_too_large'
-  | 'rate_limit_error'
-  | 'api_error'
-  | 'overloaded_error';
+export const ERROR_TYPES = [
+  'invalid_request_error', 'authentication_error', 'permission_error', 'not_found_error', 'conflict_error',
+  'request_too_large', 'rate_limit_error', 'api_error', 'overloaded_error',
+] as const;
+export type ErrorType = (typeof ERROR_TYPES)[number];
 
 export class ApiError extends Error {
   constructor(

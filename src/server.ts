@@ -9,18 +9,18 @@ import { notFound } from './errors.js';
 import { errorHandler, notFoundHandler, sendError } from './http/errors.js';
 import { answerClientError, answerWhileClosing, ConnectionCap, requireHost } from './http/edge.js';
 import { acceptJson } from './http/json-body.js';
+import { registerOpenApi } from './http/openapi.js';
 import { FailureThrottle } from './http/auth-throttle.js';
 import { Idempotency, registerIdempotency } from './http/idempotency.js';
 import { bucketStore, RateLimiter, registerRateLimits } from './http/rate-limit.js';
 import { observeRequests, registerOperations } from './http/operations.js';
 import { loggerOptions } from './logging.js';
-import { registerPlatformRoutes, type Deps } from './http/route.js';
+import { registerRoutes, type Deps } from './http/route.js';
+import { operatorApi, platformApi, webhooksApi } from './http/admission.js';
 import { userProfileRoutes } from './http/routes/user-profiles/index.js';
-import { registerOperatorRoutes } from './http/operator.js';
 import { operatorRoutes } from './http/routes/operator/index.js';
-import { emulatorRoutes } from './http/routes/operator/emulator.js';
+import { emulatorRoutes } from './http/routes/operator/emulator/index.js';
 import { loadFixtureDocument } from './fixtures/index.js';
-import { registerWebhookRoutes } from './http/webhook-admission.js';
 import { webhookRoutes } from './http/routes/webhooks/index.js';
 import { acceptForms } from './pages/forms.js';
 import { registerAssets } from './pages/layout.js';
@@ -135,11 +135,12 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
   registerOperations(app, deps);
-  registerPlatformRoutes(app, userProfileRoutes, deps);
-  registerOperatorRoutes(app, operatorRoutes, deps);
+  registerOpenApi(app, deps);
+  registerRoutes(app, platformApi, userProfileRoutes, deps);
+  registerRoutes(app, operatorApi, operatorRoutes, deps);
   // decisions §38: without UPROF_EMULATOR=1 these routes do not exist (404 like any unknown route)
-  if (config.emulator) registerOperatorRoutes(app, emulatorRoutes, deps);
-  registerWebhookRoutes(app, webhookRoutes, deps);
+  if (config.emulator) registerRoutes(app, operatorApi, emulatorRoutes, deps);
+  registerRoutes(app, webhooksApi, webhookRoutes, deps);
   // the hosted pages: HTML, forms (only here), strict CSP
   await app.register(async (pages) => {
     acceptForms(pages);

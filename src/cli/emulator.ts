@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 import { formatTimestamp } from '../domain/time.js';
 import { ApiError } from '../errors.js';
-import { readAdvance, readFault } from '../http/routes/operator/emulator.js';
+import { readAdvance, readFault } from '../http/routes/operator/emulator/controls.js';
 import type { Store } from '../store/index.js';
 import { EVERY_ROUTE, type Fault } from '../store/emulator.js';
 import { loadMasterKey, SecretBox } from '../webhooks/secrets.js';

@@ -6,6 +6,7 @@ import * as emulator from './emulator.js';
 import * as fixtures from './fixtures.js';
 import * as keys from './keys.js';
 import * as migrate from './migrate.js';
+import * as openapi from './openapi.js';
 import * as orgs from './orgs.js';
 import * as serve from './serve.js';
 import { VERSION } from './version.js';
@@ -15,7 +16,7 @@ import { VERSION } from './version.js';
  * add its commands. There is no default command: `uprof` alone prints help, and a typo is an unknown command
  * with a suggestion (not a surprise `serve`).
  */
-const MODULES: { register(program: Command): void }[] = [serve, migrate, orgs, keys, backup, data, fixtures, emulator];
+const MODULES: { register(program: Command): void }[] = [serve, migrate, orgs, keys, backup, data, fixtures, emulator, openapi];
 
 const program = new Command('uprof')
   .description('Self-hosted User Profiles API')

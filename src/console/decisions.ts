@@ -1,11 +1,11 @@
 import { CYBER_TIERS, EFS_FEATURES, REQUIREMENTS } from '../domain/programs.js';
 import { invalidRequest } from '../errors.js';
-import { readCheckResult, readCyberDecision, readEfsDecision, readNewAction } from '../http/routes/operator/bodies.js';
+import { readCheckResult, readCyberDecision, readEfsDecision, readNewAction } from '../review/decisions.js';
 import { formValue, type FormFields } from '../pages/forms.js';
 
 /**
  * The console's forms, turned into the operator API's JSON bodies and read by the very same readers
- * (src/http/routes/operator/bodies.ts), so both surfaces accept and refuse exactly the same decisions.
+ * (src/review/decisions.ts), so both surfaces accept and refuse exactly the same decisions.
  * A checked checkbox is present in the form (any value), an unchecked one is absent.
  */
 const checked = (fields: FormFields, name: string) => formValue(fields, name) !== undefined;

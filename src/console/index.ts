@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Actor } from '../domain/history.js';
 import { ApiError, authenticationFailed, invalidRequest, notFound, RateLimitError } from '../errors.js';
-import { queryParam, type Query } from '../http/query.js';
+import { queryParam, type Query } from '../http/readers.js';
 import type { Deps } from '../http/route.js';
 import { isWellFormedId } from '../ids.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
@@ -11,8 +11,8 @@ import { html } from '../pages/html.js';
 import { uploadedFiles } from '../pages/forms.js';
 import { openEvidence } from '../domain/identity.js';
 import { ACTION_REASON_WORDS } from '../domain/enforcement.js';
-import { readProfileSearch, searchParams, searchProfiles } from '../http/routes/operator/search.js';
-import { readBrandingChange, readKeyName } from '../http/routes/operator/settings.js';
+import { readProfileSearch, searchParams, searchProfiles } from '../review/search.js';
+import { readBrandingChange, readKeyName } from '../review/settings.js';
 import { readAccentColor, readLogo } from '../pages/branding.js';
 import { actionFromForm, checkResultFromForm, cyberDecisionFromForm, efsDecisionFromForm } from './decisions.js';
 import { actionWords, actorKeyIds } from './history.js';
@@ -257,7 +257,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
     return send(reply, op, 200, 'Review queue', queueBody(queue, deps.clock.now(op.organizationId), op.viewer, hasProfiles));
   });
 
-  /** The profile search: the operator API's parameters (src/http/routes/operator/search.ts), from a GET form. */
+  /** The profile search: the operator API's parameters (src/review/search.ts), from a GET form. */
   page('/profiles', async (op, request, reply) => {
     const { id: _id, ...rest } = request.query as Query;
     const goTo = queryParam(request, 'id');

@@ -8,9 +8,9 @@ import {
   CYBER_TIER_NAMES, CYBER_TIERS, EFS_FEATURE_NAMES, EFS_FEATURES, REJECTION_REASON_WORDS, REJECTION_REASONS, REQUIREMENTS,
   cyberRequirements, type CyberTier, type ProgramStatus,
 } from '../domain/programs.js';
-import { CHECK_NOTE_MAX } from '../http/routes/operator/bodies.js';
-import { PROGRAM_FILTER_VALUES, type ProfileSearch } from '../http/routes/operator/search.js';
-import { KEY_NAME_MAX } from '../http/routes/operator/settings.js';
+import { CHECK_NOTE_MAX } from '../review/decisions.js';
+import { PROGRAM_FILTER_VALUES, type ProfileSearch } from '../review/search.js';
+import { KEY_NAME_MAX } from '../review/settings.js';
 import { LOGO_MAX_BYTES, LOGO_MAX_PIXELS, logoUrl } from '../pages/branding.js';
 import { html, type SafeHtml } from '../pages/html.js';
 import { badge, cell, csrfField, errorNotice, savedNotice, when, type Tone } from '../pages/kit.js';

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, invalidRequest, notFound } from '../errors.js';
-import { queryParam } from '../http/query.js';
+import { queryParam } from '../http/readers.js';
 import type { Deps } from '../http/route.js';
-import { ENDPOINT_CAP } from '../http/routes/webhooks/endpoints.js';
+import { ENDPOINT_CAP } from '../webhooks/limits.js';
 import { isWellFormedId } from '../ids.js';
 import { html, type SafeHtml } from '../pages/html.js';
 import { badge as toneBadge, cell, csrfField, errorNotice, savedNotice, when, type Tone } from '../pages/kit.js';

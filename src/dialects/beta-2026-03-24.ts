@@ -1,13 +1,31 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { Closed, Enum, Nullable } from '../contract/schema.js';
 import { renderTrustGrants } from '../domain/programs.js';
-import { relationshipOf } from '../domain/profile.js';
-import { commonFields, type Dialect } from './dialect.js';
+import { RELATIONSHIPS, relationshipOf } from '../domain/profile.js';
+import { commonFields, dialectSchemas, commonSchema, TrustGrantsSchema, type Dialect } from './dialect.js';
 import { readExternalId, readMetadataField, readName, readRelationship } from './fields.js';
+
+const BETA = 'user-profiles-2026-03-24';
+const fields = { name: readName, metadata: readMetadataField, external_id: readExternalId, relationship: readRelationship };
+
+const Profile = Closed(
+  {
+    id: commonSchema.id, type: commonSchema.type, name: commonSchema.name,
+    relationship: Enum(RELATIONSHIPS),
+    external_id: Nullable(Type.String()),
+    metadata: commonSchema.metadata,
+    trust_grants: TrustGrantsSchema,
+    created_at: commonSchema.created_at, updated_at: commonSchema.updated_at,
+  },
+  { title: `UserProfile (${BETA})` },
+);
 
 /** The original beta: `relationship` and `external_id`. */
 export const beta20260324: Dialect = {
-  beta: 'user-profiles-2026-03-24',
-  fields: { name: readName, metadata: readMetadataField, external_id: readExternalId, relationship: readRelationship },
-  render(profile) {
+  beta: BETA,
+  fields,
+  schemas: dialectSchemas(BETA, fields, Profile),
+  render(profile): Static<typeof Profile> {
     const { id, type, name, metadata, created_at, updated_at } = commonFields(profile);
     return {
       id, type, name,

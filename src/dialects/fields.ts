@@ -1,5 +1,7 @@
+import { Type, type TObject, type TSchema } from '@sinclair/typebox';
+import { Closed, Enum, Nullable, Text, TimestampIn } from '../contract/schema.js';
 import { invalidRequest } from '../errors.js';
-import { readMetadata } from '../domain/metadata.js';
+import { METADATA_KEY_MAX, METADATA_MAX_KEYS, METADATA_VALUE_MAX, readMetadata } from '../domain/metadata.js';
 import {
   ACCESS_TYPES, ACCOUNT_STATUSES, DETAIL_KEYS, ENTITY_TYPES, RELATIONSHIPS,
   type DetailKey, type ExternalUserDetails, type ProfileChange,
@@ -101,3 +103,53 @@ export const FIELD_HOMES: Record<string, string> = {
   access_type: 'user-profiles-2026-08-18, user-profiles-2026-09-04 and the GA surface (no user-profiles beta)',
   external_user_details: 'user-profiles-2026-09-04 and the GA surface (no user-profiles beta)',
 };
+
+// ---- the contract of the body fields: what each reader above accepts, as JSON Schema, per mode
+
+const BoundedString = Text({ minLength: 1, maxLength: STRING_MAX });
+
+const metadataSchema = (mode: Mode) =>
+  Type.Unsafe<Record<string, string>>({
+    type: 'object',
+    propertyNames: { minLength: 1, maxLength: METADATA_KEY_MAX },
+    additionalProperties: { type: 'string', minLength: mode === 'create' ? 1 : 0, maxLength: METADATA_VALUE_MAX },
+    ...(mode === 'create' ? { maxProperties: METADATA_MAX_KEYS } : {}),
+    description:
+      mode === 'create'
+        ? `At most ${METADATA_MAX_KEYS} keys of 1–${METADATA_KEY_MAX} characters; values of 1–${METADATA_VALUE_MAX}.`
+        : `Merged into the stored map; "" removes a key. The result may hold at most ${METADATA_MAX_KEYS} keys (decisions §13).`,
+  });
+
+const DETAIL_SCHEMAS: Record<DetailKey, TSchema> = {
+  account_status: Enum(ACCOUNT_STATUSES),
+  country: Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2' }),
+  email_hash: BoundedString,
+  entity_type: Enum(ENTITY_TYPES),
+  name_hash: BoundedString,
+  onboarded_at: TimestampIn(),
+  reference_id: BoundedString,
+};
+
+const detailsSchema = (mode: Mode) =>
+  Closed(
+    Object.fromEntries(
+      DETAIL_KEYS.map((key) => [key, Type.Optional(mode === 'create' && key !== 'onboarded_at' ? Nullable(DETAIL_SCHEMAS[key]) : DETAIL_SCHEMAS[key])]),
+    ),
+    { description: mode === 'create' ? 'null: not set' : 'Details, once set, cannot be cleared (decisions §12).' },
+  );
+
+/** Each body field's schema per mode: `null` clears a name or external id, and leaves a kind unchanged on update (decisions §12). */
+export const FIELD_SCHEMAS: Record<string, Record<Mode, TSchema>> = {
+  name: { create: Nullable(BoundedString), update: Nullable(BoundedString) },
+  external_id: { create: Nullable(BoundedString), update: Nullable(BoundedString) },
+  relationship: { create: Enum(RELATIONSHIPS), update: Nullable(Enum(RELATIONSHIPS)) },
+  access_type: { create: Enum(ACCESS_TYPES), update: Nullable(Enum(ACCESS_TYPES)) },
+  external_user_onboarded_at: { create: TimestampIn(), update: TimestampIn() },
+  metadata: { create: metadataSchema('create'), update: metadataSchema('update') },
+  external_user_details: { create: detailsSchema('create'), update: detailsSchema('update') },
+};
+
+/** The body a dialect's field table accepts: the same names as its readers, every one optional, nothing else. */
+export function bodySchema(fields: Readonly<Record<string, FieldReader>>, mode: Mode, title: string): TObject {
+  return Closed(Object.fromEntries(Object.keys(fields).map((field) => [field, Type.Optional(FIELD_SCHEMAS[field][mode])])), { title });
+}

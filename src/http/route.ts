@@ -1,20 +1,19 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
+import type { Contract } from '../contract/route-contract.js';
 import type { CursorCodec } from '../domain/cursor.js';
-import { emulate, routeName } from './emulator.js';
-import { noRoute } from './errors.js';
-import { profileNotFound } from '../errors.js';
-import { isWellFormedId } from '../ids.js';
+import type { Dialect } from '../dialects/index.js';
+import type { Actor } from '../domain/history.js';
 import type { KeyResolver } from '../keys.js';
+import type { Standing } from '../standing.js';
+import type { Store } from '../store/index.js';
+import type { KeyRole } from '../store/tenancy.js';
+import type { SecretBox } from '../webhooks/secrets.js';
 import type { FailureThrottle } from './auth-throttle.js';
 import type { Idempotency } from './idempotency.js';
 import type { RateLimiter } from './rate-limit.js';
-import type { Store } from '../store/index.js';
-import type { Actor } from '../domain/history.js';
-import type { Standing } from '../standing.js';
-import type { SecretBox } from '../webhooks/secrets.js';
-import { admitPlatformRequest, type PlatformRequest, type Principal } from './platform.js';
+import { emulate, routeName } from './emulator.js';
 import { JsonBody } from './rendered.js';
 
 /** Everything a route may use; built once by the composition root. */
@@ -43,37 +42,106 @@ export interface Deps {
   secrets: SecretBox;
 }
 
-export interface PlatformCall extends PlatformRequest {
+/** Who is calling: every data access below the routes takes `organizationId` from here. */
+export interface Principal {
+  organizationId: string;
+  workspaceId: string;
+  keyId: string;
+  role: KeyRole;
+}
+
+/**
+ * What a handler receives: the request, and what its API's admission found. Each admission builds this object
+ * itself, once, with named fields: measured under the retrieve benchmark's load, spreading an admission result
+ * into a second object cost ~7 µs of a ~34 µs request, and ~25 MB of RSS.
+ */
+export interface Call {
   request: FastifyRequest;
   reply: FastifyReply;
   deps: Deps;
+  principal: Principal;
 }
 
-/** One platform API operation: its method, path and handler. The handler returns the 200 body (an object, or JsonBody). */
-export interface PlatformRoute {
-  method: 'GET' | 'POST' | 'DELETE';
+/** The User Profiles API's call: the dialect its `anthropic-beta` header selects (decisions §1–3). */
+export interface PlatformCall extends Call {
+  dialect: Dialect;
+}
+
+/** The operator API's call: its changes are recorded under the operator key. */
+export interface OperatorCall extends Call {
+  actor: Actor;
+}
+
+type Method = 'GET' | 'POST' | 'DELETE';
+
+/**
+ * One operation of a key-authenticated API: its method, path, contract (what it takes and answers: the
+ * OpenAPI document and the tests' response guard read it) and handler. The handler returns the 200 body
+ * (an object, or JsonBody). `betaOnly` and `write` are read by the admissions that know them.
+ */
+export interface Route<C extends Call = Call> {
+  method: Method;
   url: string;
-  /** exists only on the beta surface: without a user-profiles beta value it is an unknown route */
+  contract: Contract;
+  /** User Profiles: exists only on the beta surface; without a user-profiles beta value it is an unknown route */
   betaOnly?: boolean;
-  handle(call: PlatformCall): Promise<unknown>;
+  /** organization webhooks: a change, refused to workspace-bound keys (decisions §32) */
+  write?: boolean;
+  handle(call: C): Promise<unknown>;
 }
 
-export function registerPlatformRoutes(app: FastifyInstance, routes: readonly PlatformRoute[], deps: Deps): void {
+/**
+ * A step every route of an API runs after admission and before its handler (a fault under the emulator, a kept
+ * idempotent answer…). It resolves to true when it has answered the request itself: the handler then does not run.
+ */
+export type Step<C extends Call> = (call: C, route: Route<C>) => Promise<boolean | void> | boolean | void;
+
+/**
+ * A key-authenticated API. Its routes differ from another API's only here: the admission step, which checks the
+ * request (key, role, headers) and builds the call its handlers receive, and the steps that follow it.
+ */
+export interface Api<C extends Call> {
+  /** the OpenAPI tag of its routes */
+  name: string;
+  admit(request: FastifyRequest, reply: FastifyReply, deps: Deps, route: Route<C>): Promise<C>;
+  /** whether the emulator's forced faults may answer for its routes (never the operator's controls: decisions §38) */
+  faults: boolean;
+  /** run in order after admission, on every route of the API */
+  steps?: readonly Step<C>[];
+}
+
+/** What a route's Fastify `config` carries: hooks (the tests' response guard) find its contract there. */
+export interface RouteConfig {
+  api: string;
+  contract: Contract;
+}
+
+/** Under the emulator: the organization's clock, and for APIs that allow them, an armed fault (emulator.ts). */
+function emulatorStep<C extends Call>(faults: boolean): Step<C> {
+  return (call, route) => emulate(call.deps, call.principal.organizationId, faults ? routeName(route.method, route.url) : null);
+}
+
+/** `Idempotency-Key` on a POST: a kept answer replayed, or the key claimed for this request (http/idempotency.ts). */
+const idempotencyStep: Step<Call> = (call) => call.deps.idempotency.begin(call.request, call.reply, call.principal);
+
+/**
+ * The one registrar of every key-authenticated API. Every POST of every API takes `Idempotency-Key`; reads go
+ * without that step (no await on their hot path).
+ */
+export function registerRoutes<C extends Call>(app: FastifyInstance, api: Api<C>, routes: readonly Route<C>[], deps: Deps): void {
+  const steps: readonly Step<C>[] = [...(deps.clock.emulated ? [emulatorStep<C>(api.faults)] : []), ...(api.steps ?? [])];
   for (const route of routes) {
-    const name = routeName(route.method, route.url);
+    const routeSteps = route.method === 'POST' ? [...steps, idempotencyStep as Step<C>] : steps;
+    const config: RouteConfig = { api: api.name, contract: route.contract };
     app.route({
       method: route.method,
       url: route.url,
+      config,
       handler: async (request, reply) => {
-        const { principal, dialect } = await admitPlatformRequest(request, reply, deps);
-        if (route.betaOnly && dialect.beta === null) {
-          throw noRoute(request, ' without a user-profiles beta value');
-        }
-        if (deps.clock.emulated) await emulate(deps, principal.organizationId, name);
-        if (await deps.idempotency.begin(request, reply, principal)) return reply;
-        // named fields, not a spread of what admission returned: measured under the retrieve benchmark's load,
-        // the spread cost ~7 µs of a ~34 µs request, and ~25 MB of RSS
-        const body = await route.handle({ principal, dialect, request, reply, deps });
+        const call = await api.admit(request, reply, deps, route);
+        // a step may answer the request itself (a kept idempotent answer): then the handler does not run
+        for (let i = 0; i < routeSteps.length; i++) if (await routeSteps[i](call, route)) return reply;
+        const body = await route.handle(call);
         if (!(body instanceof JsonBody)) return body;
         reply.header('content-type', 'application/json; charset=utf-8');
         return body.bytes;
@@ -84,10 +152,3 @@ export function registerPlatformRoutes(app: FastifyInstance, routes: readonly Pl
 
 /** History records platform changes under the key that made them. */
 export const actorOf = (principal: Principal): Actor => ({ type: 'platform', id: principal.keyId });
-
-/** The `user_profile_id` path parameter; an id we could never have minted is simply not found (decisions §22). */
-export function profileIdParam(request: FastifyRequest): string {
-  const id = (request.params as { user_profile_id: string }).user_profile_id;
-  if (!isWellFormedId('uprof', id)) throw profileNotFound(id);
-  return id;
-}

@@ -4,7 +4,7 @@ import { sealEvidence } from '../domain/identity.js';
 import { formatTimestamp } from '../domain/time.js';
 import { brandStylesheets } from '../pages/branding.js';
 import { ApiError } from '../errors.js';
-import { queryParam } from '../http/query.js';
+import { queryParam } from '../http/readers.js';
 import type { Deps } from '../http/route.js';
 import { csrfToken, csrfValid, formValue, type FormFields } from '../pages/forms.js';
 import { html } from '../pages/html.js';
@@ -15,7 +15,7 @@ import { readSubmission, type Refusal, type Submission } from './submission.js';
 import { isDone, LINK_ERRORS, PLAIN_HEADER, PORTAL_TITLE, renderPortal, tierLabel } from './view.js';
 import { EFS_FEATURE_NAMES } from '../domain/programs.js';
 
-/** Where each kind of link carries its token (decisions §21; see http/routes/user-profiles/links.ts). */
+/** Where each kind of link carries its token (decisions §21; see src/links.ts). */
 const tokenIn: Record<UrlTokenKind, (request: FastifyRequest) => unknown> = {
   action: (request) => queryParam(request, 'enrollment_token'),
   enrollment: (request) => (request.params as { token?: unknown }).token,

@@ -11,6 +11,7 @@ import type { KeyRole } from '../../src/store/tenancy.ts';
 import type { Engine } from './engines.ts';
 import { sealEvidence, type IdentityEvidence } from '../../src/domain/identity.ts';
 import { loadMasterKey, SecretBox } from '../../src/webhooks/secrets.ts';
+import { ResponseGuard } from './contract-guard.ts';
 
 /** A clock the test moves by hand; it starts at the real time. */
 export class TestClock {
@@ -41,6 +42,9 @@ export interface TestServer {
 
 let organizations = 0;
 
+/** One guard for the test process: its validators are compiled once and serve every server. */
+const guard = new ResponseGuard();
+
 export async function startServer(engine: Engine, env: Record<string, string> = {}): Promise<TestServer> {
   const database = await engine.createDatabase();
   const config = loadConfig({
@@ -62,6 +66,9 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
   const clock = new TestClock();
   const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
   const app = await buildApp(config, store, { now: clock.now });
+  // every JSON answer this server sends is checked against its route's contract (contract-guard.ts)
+  const broken: string[] = [];
+  guard.install(app, broken);
   await app.listen({ host: '127.0.0.1', port: 0 });
   const baseURL = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   // links must point at this very server
@@ -90,6 +97,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
       await app.close();
       await store.close();
       await database.drop();
+      if (broken.length > 0) throw new Error(`Answers that broke their route's contract:\n${broken.join('\n')}`);
     },
   };
 }

@@ -1,4 +1,4 @@
-import type { PlatformRoute } from '../../route.js';
+import type { PlatformCall, Route } from '../../route.js';
 import { createActionUrl } from './action-urls.js';
 import { createUserProfile } from './create.js';
 import { deleteUserProfile } from './delete.js';
@@ -8,7 +8,7 @@ import { retrieveUserProfile } from './retrieve.js';
 import { updateUserProfile } from './update.js';
 
 /** The User Profiles API, one file per operation (contract §3.1, E1–E7). */
-export const userProfileRoutes: readonly PlatformRoute[] = [
+export const userProfileRoutes: readonly Route<PlatformCall>[] = [
   createUserProfile,
   retrieveUserProfile,
   updateUserProfile,

@@ -1,28 +1,15 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { Closed, Enum, Nullable } from '../../../contract/schema.js';
+import { byDialect } from '../../../contract/route-contract.js';
 import type { CursorBinding, SortField, SortOrder } from '../../../domain/cursor.js';
 import { ENFORCEMENT_STATUSES, enforcementStatus, type EnforcementStatus } from '../../../domain/enforcement.js';
-import type { Profile } from '../../../domain/profile.js';
+import { FILTER_SCAN_BUDGET, scannedPage } from '../../../domain/paging.js';
 import { readEnum } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
-import type { ListedProfile } from '../../../store/profiles.js';
-import { queryList, queryParam } from '../../query.js';
+import { queryList, queryParam, readLimit } from '../../readers.js';
 import { pageJson, profileJson } from '../../rendered.js';
-import type { PlatformRoute } from '../../route.js';
-
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
-/** With a filter, one request examines at most this many profiles and may return a short page (contract-2 §1.6). */
-export const FILTER_SCAN_BUDGET = 500;
-
-
-export function readLimit(raw: string | undefined): number {
-  if (raw === undefined) return DEFAULT_LIMIT;
-  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_LIMIT)) {
-    throw invalidRequest(`limit: must be an integer from 1 to ${MAX_LIMIT} (got ${JSON.stringify(raw)}).`);
-  }
-  return limit;
-}
+import type { PlatformCall, Route } from '../../route.js';
 
 /** `enforcement_status[]=a&enforcement_status[]=b`, repeated `enforcement_status=a`, or `a,b`: all the same. */
 function readStatusFilter(request: FastifyRequest): EnforcementStatus[] | null {
@@ -31,34 +18,29 @@ function readStatusFilter(request: FastifyRequest): EnforcementStatus[] | null {
   return [...new Set(values.map((v) => readEnum('enforcement_status', v, ENFORCEMENT_STATUSES)))].sort();
 }
 
-/**
- * One page of a (possibly filtered) keyset scan: `rows` is what the store read for a page of at most `scan`
- * rows (plus one when there are more). Keeps the rows `keep` accepts, up to `limit`; `last` is the row the
- * next page starts after (the last one examined), or null when the walk is done. A filtered page may be
- * short, even empty, and still have a next page: each request examines a bounded number of rows
- * (contract-2 §1.6).
- */
-export function scannedPage(
-  rows: readonly ListedProfile[],
-  scan: number,
-  limit: number,
-  keep: ((profile: Profile) => boolean) | null,
-): { data: Profile[]; last: ListedProfile | null } {
-  const data: Profile[] = [];
-  let last: ListedProfile | null = null;
-  for (const row of rows.slice(0, scan)) {
-    if (data.length === limit) break;
-    last = row;
-    if (!keep || keep(row.profile)) data.push(row.profile);
-  }
-  const more = rows.length > scan || (data.length === limit && last !== rows[rows.length - 1]);
-  return { data, last: more ? last : null };
-}
-
 /** E4 — GET /v1/user_profiles: keyset pages `{data, next_page}` (decisions §16–18, contract-2 §1.6). */
-export const listUserProfiles: PlatformRoute = {
+export const listUserProfiles: Route<PlatformCall> = {
   method: 'GET',
   url: '/v1/user_profiles',
+  contract: {
+    id: 'listUserProfiles',
+    summary: 'List user profiles',
+    query: Type.Object({
+      limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+      order: Type.Optional(Enum(['asc', 'desc'] as const, { description: 'default desc' })),
+      order_by: Type.Optional(Enum(['created_at', 'name'] as const, { description: 'default created_at' })),
+      page: Type.Optional(Type.String({ description: 'the next_page of the previous answer' })),
+      enforcement_status: Type.Optional(
+        Type.Array(Enum(ENFORCEMENT_STATUSES), { description: 'GA surface only: repeated, as enforcement_status[], or comma-joined' }),
+      ),
+    }),
+    response: byDialect((dialect) =>
+      Closed(
+        { data: Type.Array(dialect.schemas.list), next_page: Nullable(Type.String()) },
+        { title: `UserProfilePage (${dialect.beta ?? 'GA'})` },
+      ),
+    ),
+  },
   async handle({ request, principal, dialect, deps }) {
     const limit = readLimit(queryParam(request, 'limit'));
     const order = readEnum<SortOrder>('order', queryParam(request, 'order') ?? 'desc', ['asc', 'desc']);

@@ -1,14 +1,18 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { Closed, Enum, Text } from '../../../contract/schema.js';
 import { EVENT_TYPES, type EventType } from '../../../domain/events.js';
-import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
+import { describeType, readEnum } from '../../../domain/text.js';
 import { invalidRequest } from '../../../errors.js';
-import { queryParam } from '../../query.js';
+import { queryParam, readInteger, readObject, readText } from '../../readers.js';
 import { nonPublicUrl } from '../../../webhooks/targets.js';
 
 /** Field limits of contract-2 §2.4 (the vendor leaves them unknown; these are its recommendations). */
 export const URL_MAX = 2048;
 export const NAME_MAX = 255;
 export const DESCRIPTION_MAX = 1024;
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
 export const ENDPOINT_STATES = ['enabled', 'disabled'] as const;
 export type EndpointState = (typeof ENDPOINT_STATES)[number];
 
@@ -18,27 +22,6 @@ export interface EndpointFields {
   name?: string;
   description?: string;
   state?: EndpointState;
-}
-
-/** A JSON object with only the named keys; anything else is a 400 naming it. No body at all reads as `{}` (decisions §35). */
-function readObject(value: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidRequest(`The request body must be a JSON object, got ${describeType(value)}.`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw invalidRequest(`${key}: unknown field.`);
-  }
-  return value as Record<string, unknown>;
-}
-
-/** A string of 0..max code points. */
-function readText(field: string, value: unknown, max: number): string {
-  if (typeof value !== 'string') throw invalidRequest(`${field}: expected a string, got ${describeType(value)}.`);
-  const length = codePointLength(value);
-  if (length > max) throw invalidRequest(`${field}: must be at most ${max} characters (got ${length}).`);
-  requireStorableText(field, value);
-  return value;
 }
 
 /** decisions §33: plain http only for these */
@@ -86,7 +69,7 @@ function readEvents(value: unknown): EventType[] {
 
 /** W1 body: `{url, enabled_events, name?, description?}`; `allowPrivate`: see readUrl. */
 export function readCreateBody(value: unknown, allowPrivate: boolean): Required<Omit<EndpointFields, 'state'>> {
-  const body = readObject(value, ['url', 'enabled_events', 'name', 'description']);
+  const body = readObject('', value, ['url', 'enabled_events', 'name', 'description']);
   if (body.url === undefined) throw invalidRequest('url: is required.');
   if (body.enabled_events === undefined) throw invalidRequest('enabled_events: is required.');
   const enabledEvents = readEvents(body.enabled_events);
@@ -101,7 +84,7 @@ export function readCreateBody(value: unknown, allowPrivate: boolean): Required<
 
 /** W3 body: every field optional; an empty `enabled_events` leaves the set unchanged (contract-2 §2.4). */
 export function readUpdateBody(value: unknown, allowPrivate: boolean): EndpointFields {
-  const body = readObject(value, ['url', 'enabled_events', 'name', 'description', 'state']);
+  const body = readObject('', value, ['url', 'enabled_events', 'name', 'description', 'state']);
   const fields: EndpointFields = {};
   if (body.url !== undefined) fields.url = readUrl(body.url, allowPrivate);
   if (body.enabled_events !== undefined) {
@@ -116,18 +99,9 @@ export function readUpdateBody(value: unknown, allowPrivate: boolean): EndpointF
 
 /** Operations that take no body (W6, resend): nothing, or an empty object. */
 export function readNoBody(value: unknown): void {
-  readObject(value, []);
+  readObject('', value, []);
 }
 
-
-function readInteger(name: string, raw: string, min: number, max: number): number {
-  const value = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(value >= min && value <= max)) throw invalidRequest(`${name}: must be an integer from ${min} to ${max} (got ${JSON.stringify(raw)}).`);
-  return value;
-}
-
-export const DEFAULT_LIMIT = 20;
-export const MAX_LIMIT = 100;
 
 /** W4 query (contract-2 §2.5): `limit` 0–100 (0 and absent mean 20), `after_id` or `before_id`, `order` asc/desc (default desc). */
 export function readPageQuery(request: FastifyRequest) {
@@ -145,3 +119,39 @@ export function readLogLimit(request: FastifyRequest): number {
   const raw = queryParam(request, 'limit');
   return raw === undefined ? DEFAULT_LIMIT : readInteger('limit', raw, 1, MAX_LIMIT);
 }
+
+// ---- the contract of these bodies and queries (the readers above enforce them, with the rules JSON Schema cannot say:
+// the URL's scheme and target, decisions §33; storable text)
+
+const Url = Text({ minLength: 1, maxLength: URL_MAX, description: 'https://, or http:// to a loopback host (decisions §33)' });
+const Events = (minItems: number) => Type.Array(Enum(EVENT_TYPES), { minItems, description: 'each event type once; repeats are dropped' });
+
+export const CreateEndpointBody = Closed(
+  {
+    url: Url,
+    enabled_events: Events(1),
+    name: Type.Optional(Text({ maxLength: NAME_MAX })),
+    description: Type.Optional(Text({ maxLength: DESCRIPTION_MAX })),
+  },
+  { title: 'CreateWebhookEndpoint' },
+);
+
+export const UpdateEndpointBody = Closed(
+  {
+    url: Type.Optional(Url),
+    enabled_events: Type.Optional(Events(0)),
+    name: Type.Optional(Text({ maxLength: NAME_MAX })),
+    description: Type.Optional(Text({ maxLength: DESCRIPTION_MAX })),
+    state: Type.Optional(Enum(ENDPOINT_STATES)),
+  },
+  { title: 'UpdateWebhookEndpoint' },
+);
+
+export const PageQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_LIMIT, description: '0 or absent: 20' })),
+  order: Type.Optional(Enum(['asc', 'desc'] as const)),
+  after_id: Type.Optional(Type.String()),
+  before_id: Type.Optional(Type.String({ description: 'at most one of after_id and before_id' })),
+});
+
+export const LogQuery = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_LIMIT, default: DEFAULT_LIMIT })) });

@@ -1,17 +1,26 @@
+import { Type } from '@sinclair/typebox';
+import { Closed, NoBody, Params } from '../../../contract/schema.js';
 import { invalidRequest, notFound } from '../../../errors.js';
-import type { WebhookRoute } from '../../webhook-admission.js';
-import { readLogLimit, readNoBody } from './bodies.js';
+import type { Route } from '../../route.js';
+import { LogQuery, readLogLimit, readNoBody } from './bodies.js';
 import { endpointOf } from './params.js';
-import { renderAttempt } from './view.js';
+import { AttemptSchema, renderAttempt } from './view.js';
 
 const DELIVERIES = '/v1/organizations/webhooks/:webhook_endpoint_id/deliveries';
 const EVENT_ID = /^whe_[0-9a-f]{32}$/;
 
 /** Extension — GET …/{id}/deliveries?limit=: the endpoint's delivery attempts, newest first. */
-export const listDeliveries: WebhookRoute = {
+export const listDeliveries: Route = {
   method: 'GET',
   url: DELIVERIES,
   write: false,
+  contract: {
+    id: 'listWebhookDeliveries',
+    summary: "List a webhook endpoint's delivery attempts (uprof extension)",
+    params: Params('webhook_endpoint_id'),
+    query: LogQuery,
+    response: Closed({ data: Type.Array(AttemptSchema) }, { title: 'WebhookDeliveryAttemptList' }),
+  },
   async handle(call) {
     const limit = readLogLimit(call.request);
     const endpoint = await endpointOf(call);
@@ -21,10 +30,20 @@ export const listDeliveries: WebhookRoute = {
 };
 
 /** Extension — POST …/{id}/deliveries/{event_id}/resend: queue one event again, same `webhook-id`. */
-export const resendDelivery: WebhookRoute = {
+export const resendDelivery: Route = {
   method: 'POST',
   url: `${DELIVERIES}/:event_id/resend`,
   write: true,
+  contract: {
+    id: 'resendWebhookDelivery',
+    summary: 'Queue one event again for an endpoint (uprof extension)',
+    params: Params('webhook_endpoint_id', 'event_id'),
+    body: NoBody,
+    response: Closed(
+      { endpoint_id: Type.String(), event_id: Type.String(), delivery_state: Type.Literal('pending') },
+      { title: 'WebhookResend' },
+    ),
+  },
   async handle(call) {
     readNoBody(call.request.body);
     const endpoint = await endpointOf(call);

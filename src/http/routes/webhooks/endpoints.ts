@@ -1,23 +1,32 @@
+import { Type } from '@sinclair/typebox';
+import { Closed, Id, NoBody, Nullable, Params } from '../../../contract/schema.js';
 import { newId } from '../../../ids.js';
 import { invalidRequest } from '../../../errors.js';
 import type { WebhookEndpoint } from '../../../store/webhooks.js';
+import { ENDPOINT_CAP } from '../../../webhooks/limits.js';
 import { newSigningSecret } from '../../../webhooks/secrets.js';
-import type { WebhookRoute } from '../../webhook-admission.js';
-import { readCreateBody, readNoBody, readPageQuery, readUpdateBody } from './bodies.js';
+import type { Route } from '../../route.js';
+import { CreateEndpointBody, PageQuery, readCreateBody, readNoBody, readPageQuery, readUpdateBody, UpdateEndpointBody } from './bodies.js';
 import { endpointIdParam, endpointNotFound, endpointOf } from './params.js';
-import { renderEndpoint } from './view.js';
+import { CreatedEndpointSchema, EndpointSchema, renderEndpoint, SigningSecret } from './view.js';
 
-/** contract-2 §2.4: enabled and disabled endpoints both count. */
-export const ENDPOINT_CAP = 32;
+const EndpointParams = Params('webhook_endpoint_id');
 
 const BASE = '/v1/organizations/webhooks';
 const ONE = `${BASE}/:webhook_endpoint_id`;
 
 /** W1 — POST /v1/organizations/webhooks: the only read besides W6 that shows `signing_secret`. */
-export const createEndpoint: WebhookRoute = {
+export const createEndpoint: Route = {
   method: 'POST',
   url: BASE,
   write: true,
+  contract: {
+    id: 'createWebhookEndpoint',
+    summary: 'Create a webhook endpoint',
+    body: CreateEndpointBody,
+    bodyRequired: true,
+    response: CreatedEndpointSchema,
+  },
   async handle({ request, principal, deps }) {
     const fields = readCreateBody(request.body, deps.config.webhooks.allowPrivateTargets);
     const now = deps.clock.now(principal.organizationId);
@@ -42,10 +51,11 @@ export const createEndpoint: WebhookRoute = {
 };
 
 /** W2 — GET /v1/organizations/webhooks/{id} */
-export const retrieveEndpoint: WebhookRoute = {
+export const retrieveEndpoint: Route = {
   method: 'GET',
   url: ONE,
   write: false,
+  contract: { id: 'retrieveWebhookEndpoint', summary: 'Retrieve a webhook endpoint', params: EndpointParams, response: EndpointSchema },
   async handle(call) {
     return renderEndpoint(await endpointOf(call));
   },
@@ -56,10 +66,17 @@ export const retrieveEndpoint: WebhookRoute = {
  * did. Enabling clears `disabled_reason` and the failure count; any change of state drops the queue
  * (events of the disabled period are never delivered — contract-2 §2.4).
  */
-export const updateEndpoint: WebhookRoute = {
+export const updateEndpoint: Route = {
   method: 'POST',
   url: ONE,
   write: true,
+  contract: {
+    id: 'updateWebhookEndpoint',
+    summary: 'Update a webhook endpoint',
+    params: EndpointParams,
+    body: UpdateEndpointBody,
+    response: EndpointSchema,
+  },
   async handle(call) {
     const { principal, deps } = call;
     const fields = readUpdateBody(call.request.body, deps.config.webhooks.allowPrivateTargets);
@@ -87,10 +104,19 @@ export const updateEndpoint: WebhookRoute = {
 };
 
 /** W4 — GET /v1/organizations/webhooks: a `Page` (contract-2 §2.5). */
-export const listEndpoints: WebhookRoute = {
+export const listEndpoints: Route = {
   method: 'GET',
   url: BASE,
   write: false,
+  contract: {
+    id: 'listWebhookEndpoints',
+    summary: 'List webhook endpoints',
+    query: PageQuery,
+    response: Closed(
+      { data: Type.Array(EndpointSchema), has_more: Type.Boolean(), first_id: Nullable(Id('whep')), last_id: Nullable(Id('whep')) },
+      { title: 'WebhookEndpointPage' },
+    ),
+  },
   async handle({ request, principal, deps }) {
     const query = readPageQuery(request);
     const rows = await deps.store.webhooks.page(principal.organizationId, query);
@@ -105,10 +131,16 @@ export const listEndpoints: WebhookRoute = {
 };
 
 /** W5 — DELETE /v1/organizations/webhooks/{id}: with its queue and log; a second delete is a 404. */
-export const deleteEndpoint: WebhookRoute = {
+export const deleteEndpoint: Route = {
   method: 'DELETE',
   url: ONE,
   write: true,
+  contract: {
+    id: 'deleteWebhookEndpoint',
+    summary: 'Delete a webhook endpoint',
+    params: EndpointParams,
+    response: Closed({ id: Id('whep'), type: Type.Literal('webhook_endpoint_deleted') }, { title: 'WebhookEndpointDeleted' }),
+  },
   async handle({ request, principal, deps }) {
     const id = endpointIdParam(request);
     if (!(await deps.store.webhooks.delete(principal.organizationId, id))) throw endpointNotFound(id);
@@ -117,10 +149,17 @@ export const deleteEndpoint: WebhookRoute = {
 };
 
 /** W6 — POST /v1/organizations/webhooks/{id}/regenerate_signing_secret: the old secret stops working at once. */
-export const regenerateSigningSecret: WebhookRoute = {
+export const regenerateSigningSecret: Route = {
   method: 'POST',
   url: `${ONE}/regenerate_signing_secret`,
   write: true,
+  contract: {
+    id: 'regenerateWebhookSigningSecret',
+    summary: "Regenerate a webhook endpoint's signing secret",
+    params: EndpointParams,
+    body: NoBody,
+    response: Closed({ signing_secret: SigningSecret }, { title: 'WebhookSigningSecret' }),
+  },
   async handle({ request, principal, deps }) {
     readNoBody(request.body);
     const id = endpointIdParam(request);

@@ -1,8 +1,8 @@
-import { hashToken, mintLinkToken } from '../../../domain/link-token.js';
-import { formatTimestamp } from '../../../domain/time.js';
-import { profileNotFound } from '../../../errors.js';
-import type { UrlTokenKind } from '../../../store/url-tokens.js';
-import type { Deps } from '../../route.js';
+import { hashToken, mintLinkToken } from './domain/link-token.js';
+import { formatTimestamp } from './domain/time.js';
+import { profileNotFound } from './errors.js';
+import type { UrlTokenKind } from './store/url-tokens.js';
+import type { Deps } from './http/route.js';
 
 /** Where each kind of link leads on this server's hosted pages (decisions §21). */
 export function linkUrl(publicUrl: string, kind: UrlTokenKind, token: string): string {

@@ -1,28 +1,14 @@
-import { ACTION_REASONS, ACTION_TYPES, type ActionReason, type ActionType } from '../../../domain/enforcement.js';
+import { Type } from '@sinclair/typebox';
+import { Closed, Enum, Nullable, TimestampIn } from '../contract/schema.js';
+import { ACTION_REASONS, ACTION_TYPES, type ActionReason, type ActionType } from '../domain/enforcement.js';
 import {
   CYBER_TIERS, EFS_FEATURES, PROGRAM_STATUSES, REJECTION_REASONS, REQUIREMENTS,
   type CyberDecision, type CyberTierState, type EfsDecision, type RejectionReason, type RequirementFlags,
-} from '../../../domain/programs.js';
-import { codePointLength, describeType, readEnum, requireStorableText } from '../../../domain/text.js';
-import { readTimestamp } from '../../../domain/time.js';
-import { invalidRequest } from '../../../errors.js';
-
-/** An object with only the named keys; anything else is a 400 naming it. No body at all reads as `{}` (decisions §35). */
-export function readObject(field: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
-  if (field === '' && value === undefined) return {};
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalidRequest(`${field || 'body'}: expected an object, got ${describeType(value)}.`);
-  }
-  for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw invalidRequest(`${field ? `${field}.` : ''}${key}: unknown field.`);
-  }
-  return value as Record<string, unknown>;
-}
-
-export function readBoolean(field: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw invalidRequest(`${field}: expected true or false, got ${describeType(value)}.`);
-  return value;
-}
+} from '../domain/programs.js';
+import { codePointLength, describeType, readEnum, requireStorableText } from '../domain/text.js';
+import { readTimestamp } from '../domain/time.js';
+import { invalidRequest } from '../errors.js';
+import { readBoolean, readObject } from '../http/readers.js';
 
 const readActive = (field: string, value: unknown) => readEnum(field, value, ['active', 'inactive'] as const) === 'active';
 
@@ -102,3 +88,57 @@ export function readCheckResult(value: unknown): { passed: boolean; note: string
   requireStorableText('note', note);
   return { passed, note: note === '' ? null : note };
 }
+
+// ---- the contract of these bodies (the readers above enforce them, with the rules JSON Schema does not say:
+// a reason only with a rejection, no clearable ban, no expiry for bans and account_compromise, the timestamp's
+// date and its bound, a note's length after trimming)
+
+const Flags = Closed(Object.fromEntries(REQUIREMENTS.map((r) => [r, Type.Optional(Type.Boolean())])));
+const ActiveOrNot = Enum(['active', 'inactive'] as const);
+const Reason = Type.Optional(Nullable(Enum(REJECTION_REASONS, { description: 'only with status "rejected"' })));
+
+export const CyberDecisionBody = Closed(
+  {
+    status: Enum(PROGRAM_STATUSES),
+    tiers: Type.Optional(
+      Closed(
+        Object.fromEntries(
+          CYBER_TIERS.map((tier) => [
+            tier,
+            Type.Optional(Closed({ status: Type.Optional(ActiveOrNot), requirements: Type.Optional(Flags), waivers: Type.Optional(Flags) })),
+          ]),
+        ),
+      ),
+    ),
+    earlier_models: Type.Optional(Type.Boolean()),
+    reason: Reason,
+  },
+  { title: 'CyberDecision' },
+);
+
+export const EfsDecisionBody = Closed(
+  {
+    status: Enum(PROGRAM_STATUSES),
+    features: Type.Optional(Closed(Object.fromEntries(EFS_FEATURES.map((f) => [f, Type.Optional(ActiveOrNot)])))),
+    reason: Reason,
+  },
+  { title: 'EfsDecision' },
+);
+
+export const NewActionBody = Closed(
+  {
+    type: Enum(ACTION_TYPES),
+    reason: Enum(ACTION_REASONS),
+    clearable: Type.Optional(Type.Boolean({ description: 'restrictions only: an identity check can clear it' })),
+    expires_at: Type.Optional(Nullable(TimestampIn('restrictions only, and not for account_compromise'))),
+  },
+  { title: 'NewEnforcementAction' },
+);
+
+export const CheckResultBody = Closed(
+  {
+    result: Enum(['passed', 'failed'] as const),
+    note: Type.Optional(Nullable(Type.String({ description: `at most ${CHECK_NOTE_MAX} characters once trimmed` }))),
+  },
+  { title: 'IdentityCheckResult' },
+);

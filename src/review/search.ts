@@ -1,12 +1,12 @@
-import type { CursorBinding, ListPosition } from '../../../domain/cursor.js';
-import { ENFORCEMENT_STATUSES, enforcementStatus, type EnforcementStatus } from '../../../domain/enforcement.js';
-import type { Profile } from '../../../domain/profile.js';
-import { PROGRAM_STATUSES } from '../../../domain/programs.js';
-import { asciiFold, codePointLength, readEnum, requireStorableText } from '../../../domain/text.js';
-import { invalidRequest } from '../../../errors.js';
-import type { Deps } from '../../route.js';
-import { listParam, scalarParam, type Query } from '../../query.js';
-import { FILTER_SCAN_BUDGET, readLimit, scannedPage } from '../user-profiles/list.js';
+import type { CursorBinding, ListPosition } from '../domain/cursor.js';
+import { ENFORCEMENT_STATUSES, enforcementStatus, type EnforcementStatus } from '../domain/enforcement.js';
+import type { Profile } from '../domain/profile.js';
+import { PROGRAM_STATUSES } from '../domain/programs.js';
+import { asciiFold, codePointLength, readEnum, requireStorableText } from '../domain/text.js';
+import { invalidRequest } from '../errors.js';
+import type { Deps } from '../http/route.js';
+import { listParam, readLimit, scalarParam, type Query } from '../http/readers.js';
+import { FILTER_SCAN_BUDGET, scannedPage } from '../domain/paging.js';
 
 /**
  * Finding profiles, for the operator API (`GET /v1/operator/user_profiles?…`) and the console's profile

@@ -1,17 +1,18 @@
-import { codePointLength, describeType, requireStorableText } from '../../../domain/text.js';
-import { invalidRequest } from '../../../errors.js';
-import { logoUrl, readAccentColor, readLogo } from '../../../pages/branding.js';
-import type { BrandingChange } from '../../../store/tenancy.js';
-import type { Deps } from '../../route.js';
+import { Type, type Static } from '@sinclair/typebox';
+import { Closed, Nullable } from '../contract/schema.js';
+import { codePointLength, describeType, requireStorableText } from '../domain/text.js';
+import { invalidRequest } from '../errors.js';
+import { logoUrl, readAccentColor, readLogo } from '../pages/branding.js';
+import type { BrandingChange } from '../store/tenancy.js';
+import { readObject } from '../http/readers.js';
+import type { Deps } from '../http/route.js';
 
 /** The longest key name, in code points. */
 export const KEY_NAME_MAX = 100;
 
 /** `{name: string | null}`: a key's name as the pages show it; blank or null removes it. */
 export function readKeyName(value: unknown): string | null {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequest(`body: expected an object, got ${describeType(value)}.`);
-  for (const key of Object.keys(value)) if (key !== 'name') throw invalidRequest(`${key}: unknown field.`);
-  const raw = (value as { name?: unknown }).name;
+  const raw = readObject('', value, ['name']).name;
   if (raw === undefined) throw invalidRequest('name: required (null removes the name).');
   if (raw === null) return null;
   if (typeof raw !== 'string') throw invalidRequest(`name: expected a string or null, got ${describeType(raw)}.`);
@@ -27,11 +28,7 @@ export function readKeyName(value: unknown): string | null {
  * null removes it. The logo is a PNG in standard base64 (see readLogo for what is accepted).
  */
 export function readBrandingChange(value: unknown): BrandingChange {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw invalidRequest(`body: expected an object, got ${describeType(value)}.`);
-  const body = value as Record<string, unknown>;
-  for (const key of Object.keys(body)) {
-    if (key !== 'accent_color' && key !== 'logo_png_base64') throw invalidRequest(`${key}: unknown field.`);
-  }
+  const body = readObject('', value, ['accent_color', 'logo_png_base64']);
   const change: BrandingChange = {};
   if (body.accent_color === null) change.accentColor = null;
   else if (body.accent_color !== undefined) {
@@ -53,7 +50,7 @@ export function readBrandingChange(value: unknown): BrandingChange {
   return change;
 }
 
-export async function renderBranding(deps: Deps, organizationId: string) {
+export async function renderBranding(deps: Deps, organizationId: string): Promise<Static<typeof OrganizationSchema>> {
   const organization = await deps.store.tenancy.organizationById(organizationId);
   const branding = await deps.store.tenancy.branding(organizationId);
   return {
@@ -66,3 +63,28 @@ export async function renderBranding(deps: Deps, organizationId: string) {
     },
   };
 }
+
+// ---- the contract (the readers enforce it, with what JSON Schema does not say: the colour's contrast, the PNG itself)
+
+export const KeyNameBody = Closed(
+  { name: Nullable(Type.String({ description: `at most ${KEY_NAME_MAX} characters once trimmed; blank or null removes the name; no control characters` })) },
+  { title: 'ApiKeyName' },
+);
+
+export const BrandingBody = Closed(
+  {
+    accent_color: Type.Optional(Nullable(Type.String({ pattern: '^#[0-9a-fA-F]{6}$', description: 'dark enough for white text on it' }))),
+    logo_png_base64: Type.Optional(Nullable(Type.String({ minLength: 1, description: 'a PNG in standard base64 with padding' }))),
+  },
+  { title: 'BrandingChange' },
+);
+
+export const OrganizationSchema = Closed(
+  {
+    type: Type.Literal('organization'),
+    id: Type.String(),
+    name: Nullable(Type.String()),
+    branding: Closed({ accent_color: Nullable(Type.String()), logo_url: Nullable(Type.String()) }),
+  },
+  { title: 'Organization' },
+);
