@@ -11,6 +11,7 @@ export type ErrorType =
   | 'request_too_large'
   | 'rate_limit_error'
   | 'api_error'
+  | 'timeout_error'
   | 'overloaded_error';
 
 export class ApiError extends Error {
@@ -27,8 +28,8 @@ export class ApiError extends Error {
 
 /** 429: the client may try again after `retryAfterSeconds`, sent as `retry-after` (the SDKs honour it: decisions §34). */
 export class RateLimitError extends ApiError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super(429, 'rate_limit_error', message);
+  constructor(message: string, readonly retryAfterSeconds: number, details?: Record<string, unknown>) {
+    super(429, 'rate_limit_error', message, details);
   }
 }
 

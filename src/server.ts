@@ -24,6 +24,11 @@ import { Standing } from './standing.js';
 import { loadMasterKey, SecretBox } from './webhooks/secrets.js';
 import { DeliveryWorker } from './webhooks/worker.js';
 import type { Store } from './store/index.js';
+import { Gateway, type OrganizationClock } from './gateway/index.js';
+import { registerMessageRoutes } from './http/routes/messages/index.js';
+import { gatewayOperatorRoutes } from './http/routes/operator/gateway.js';
+import { ACTION_URL_TTL_MS } from './domain/link-token.js';
+import { mintLink } from './http/routes/user-profiles/links.js';
 
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -51,6 +56,19 @@ export interface AppOptions {
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
   const keys = purposeKeys(await store.serverSecret());
   const now = options.now ?? Date.now;
+  // the gateway reads every time through one function of the organization
+  const clock: OrganizationClock = () => now();
+  const gateway = new Gateway({
+    config,
+    store,
+    clock,
+    now,
+    log: { debug: (obj, msg) => app.log.debug(obj, msg), warn: (obj, msg) => app.log.warn(obj, msg) },
+    actionLink: async (organizationId, profileId) => {
+      const link = await mintLink({ config, store, linkKey: keys.links, now: () => clock(organizationId) }, organizationId, profileId, 'action', ACTION_URL_TTL_MS);
+      return { url: link.url, expiresAt: Date.parse(link.expires_at) };
+    },
+  });
   const deps: Deps = {
     config,
     store,
@@ -63,6 +81,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     now,
     standing: new Standing(store, now),
     secrets: new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile)),
+    gateway,
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -115,6 +134,11 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   registerPlatformRoutes(app, userProfileRoutes, deps);
   registerOperatorRoutes(app, operatorRoutes, deps);
   registerWebhookRoutes(app, webhookRoutes, deps);
+  // the inference gateway: /v1/messages and friends, and its operator routes
+  await registerMessageRoutes(app, deps);
+  registerOperatorRoutes(app, gatewayOperatorRoutes, deps);
+  gateway.start();
+  app.addHook('onClose', () => gateway.stop());
   // the hosted pages: HTML, forms (only here), strict CSP
   await app.register(async (pages) => {
     acceptForms(pages);

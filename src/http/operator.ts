@@ -14,7 +14,7 @@ export interface OperatorCall {
 
 /** One operator API operation (JSON, operator keys only). */
 export interface OperatorRoute {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'DELETE';
   url: string;
   handle(call: OperatorCall): Promise<unknown>;
 }

@@ -10,6 +10,7 @@ import type { Store } from '../store/index.js';
 import type { Actor } from '../domain/history.js';
 import type { Standing } from '../standing.js';
 import type { SecretBox } from '../webhooks/secrets.js';
+import type { Gateway } from '../gateway/index.js';
 import { admitPlatformRequest, type PlatformRequest, type Principal } from './platform.js';
 import { JsonBody } from './rendered.js';
 
@@ -32,6 +33,8 @@ export interface Deps {
   standing: Standing;
   /** seals and opens webhook signing secrets */
   secrets: SecretBox;
+  /** the inference gateway: attribution, forwarding or the stub model, metering (src/gateway/) */
+  gateway: Gateway;
 }
 
 export interface PlatformCall extends PlatformRequest {

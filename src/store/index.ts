@@ -2,6 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ConsoleSessionRepository } from './console-sessions.js';
+import { GatewaySettingsRepository } from './gateway-settings.js';
+import { MessageBatchRepository } from './message-batches.js';
+import { UsageRepository } from './usage.js';
 import { migrate } from './migrations.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
@@ -19,6 +22,10 @@ export interface Store {
   readonly urlTokens: UrlTokenRepository;
   readonly webhooks: WebhookRepository;
   readonly consoleSessions: ConsoleSessionRepository;
+  /** the inference gateway's: settings and budgets, metered usage, Message Batches */
+  readonly gatewaySettings: GatewaySettingsRepository;
+  readonly usage: UsageRepository;
+  readonly messageBatches: MessageBatchRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -78,6 +85,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     urlTokens: new UrlTokenRepository(sql),
     webhooks: new WebhookRepository(sql, subscriptions),
     consoleSessions: new ConsoleSessionRepository(sql),
+    gatewaySettings: new GatewaySettingsRepository(sql),
+    usage: new UsageRepository(sql),
+    messageBatches: new MessageBatchRepository(sql),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: async () => {
       try {

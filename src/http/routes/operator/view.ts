@@ -47,6 +47,7 @@ export function renderOperatorProfile(profile: Profile, now: number) {
       expires_at: a.expiresAt === null ? null : formatTimestamp(a.expiresAt),
       open: isOpen(a, now),
     })),
+    billing: { authorized: profile.billingAuthorized },
   };
 }
 
