@@ -39,18 +39,41 @@ export class Kept<T> {
  */
 export class Budgets {
   private readonly budgets: Kept<Budget | null>;
-  private readonly flushed: Kept<number>;
+  /** flushed tokens per profile and window, as read while this process's meter was idle, and when */
+  private readonly flushed = new Map<string, { tokens: number; flushStarts: number; readAt: number }>();
 
   constructor(
     private readonly settings: GatewaySettingsRepository,
     private readonly usage: UsageRepository,
     private readonly meter: Meter,
     private readonly clock: OrganizationClock,
-    processNow: () => number,
-    options: { budgetTtlMs: number; usageTtlMs: number },
+    private readonly processNow: () => number,
+    private readonly options: { budgetTtlMs: number; usageTtlMs: number },
   ) {
     this.budgets = new Kept(options.budgetTtlMs, processNow);
-    this.flushed = new Kept(options.usageTtlMs, processNow);
+  }
+
+  /**
+   * What a profile has used since `from`: the database's count plus this process's counters not yet written. The
+   * database is read while no flush of this process is under way, and read again if one started meanwhile, so this
+   * process's own usage is counted exactly once; a read is reused until this process flushes again or `usageTtlMs`
+   * passes (which is how soon other processes' flushes show).
+   */
+  private async used(organizationId: string, profileId: string, from: number): Promise<number> {
+    const key = `${organizationId}\u0000${profileId}\u0000${from}`;
+    let kept = this.flushed.get(key);
+    while (!kept || kept.flushStarts !== this.meter.flushStarts || this.processNow() - kept.readAt >= this.options.usageTtlMs) {
+      await this.meter.idle();
+      const flushStarts = this.meter.flushStarts;
+      const readAt = this.processNow();
+      const tokens = await this.usage.tokensSince(organizationId, profileId, from);
+      if (this.meter.flushStarts !== flushStarts) continue;
+      if (this.flushed.size >= 100_000) this.flushed.clear();
+      kept = { tokens, flushStarts, readAt };
+      this.flushed.set(key, kept);
+      if (this.options.usageTtlMs === 0) break;
+    }
+    return kept.tokens + this.meter.unflushedTokens(organizationId, profileId, from);
   }
 
   private budgetOf(organizationId: string, profileId: string): Promise<Budget | null> {
@@ -68,9 +91,7 @@ export class Budgets {
     if (!budget) return;
     const now = this.clock(organizationId);
     const window = budgetWindow(budget.period, now);
-    const flushed = await this.flushed.get(`${organizationId}\u0000${profileId}\u0000${window.start}`, () =>
-      this.usage.tokensSince(organizationId, profileId, window.start));
-    const used = flushed + this.meter.unflushedTokens(organizationId, profileId, window.start);
+    const used = await this.used(organizationId, profileId, window.start);
     if (used >= budget.tokens) throw budgetExceeded(profileId, budget, used, window.end, now);
   }
 

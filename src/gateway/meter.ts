@@ -32,6 +32,8 @@ export class Meter {
   private inDoubt: UsageFlush | null = null;
   private sequence = 0;
   private flushing: Promise<void> | null = null;
+  /** how many flushes have taken counters out of memory: a database read made while this did not move saw them all or none */
+  flushStarts = 0;
   private timer: NodeJS.Timeout | null = null;
   private prunedAt = 0;
 
@@ -75,7 +77,12 @@ export class Meter {
     if (this.pending.size >= EAGER_FLUSH_RECORDS) void this.flush();
   }
 
-  /** Tokens a profile used from `from` on that this process has counted but not yet written. */
+  /** Resolves when no flush is in progress (its counters are then either in memory or in the database, not between). */
+  async idle(): Promise<void> {
+    while (this.flushing) await this.flushing.catch(() => {});
+  }
+
+  /** Tokens a profile used from `from` on that this process has counted but not yet written (read while `idle`). */
   unflushedTokens(organizationId: string, profileId: string, from: number): number {
     let tokens = 0;
     const add = (r: UsageRecord) => {
@@ -103,6 +110,7 @@ export class Meter {
       records: [...this.pending.values()],
     };
     this.pending = new Map();
+    this.flushStarts++;
     if (!(await this.apply(flush))) this.inDoubt = flush;
     await this.prune();
   }
