@@ -208,7 +208,7 @@ ${records.map(
 }
 
 export function profileBody(
-  p: Profile, history: HistoryRecord[], now: number, viewer: Viewer, messages: { error?: string; saved?: string } = {},
+  p: Profile, history: HistoryRecord[], now: number, viewer: Viewer, messages: { error?: string; saved?: string } = {}, usage: SafeHtml | '' = '',
 ): SafeHtml {
   const pending = pendingList(p);
   return html`${notice(messages.error)}${messages.saved ? html`<p class="notice" role="status">${messages.saved}</p>` : ''}
@@ -217,5 +217,6 @@ ${pending.length > 0 ? html`<div class="card pending"><h2>Awaiting review</h2><u
 ${cyberSection(p, viewer)}
 ${efsSection(p, viewer)}
 ${enforcementSection(p, now, viewer)}
+${usage}
 ${historySection(history)}`;
 }

@@ -2,7 +2,7 @@ import { CYBER_TIERS, EFS_FEATURES, type CyberTier, type EfsFeature } from '../d
 import { codePointLength } from '../domain/text.js';
 import { formValue, formValues, type FormFields } from '../pages/forms.js';
 
-export const PORTAL_FORMS = ['identity_check', 'cyber', 'efs'] as const;
+export const PORTAL_FORMS = ['identity_check', 'cyber', 'efs', 'billing'] as const;
 export type PortalForm = (typeof PORTAL_FORMS)[number];
 
 export const LEGAL_NAME_MAX = 255;
@@ -11,7 +11,9 @@ export type Submission =
   | { form: 'cyber'; tiers: CyberTier[] }
   | { form: 'efs'; features: EfsFeature[] }
   /** the legal name is checked and then dropped: only the fact of the submission is kept */
-  | { form: 'identity_check' };
+  | { form: 'identity_check' }
+  /** whether the end customer lets the platform bill them for requests made for this profile */
+  | { form: 'billing'; authorized: boolean };
 
 /** Why a submission was refused, for the form it came from (null when the form itself is unknown). */
 export interface Refusal {
@@ -51,6 +53,12 @@ export function readSubmission(fields: FormFields): Submission | Refusal {
     case 'efs': {
       const features = readChoices('efs', formValues(fields, 'feature'), EFS_FEATURES, 'feature');
       return 'refused' in features ? features : { form: 'efs', features };
+    }
+    case 'billing': {
+      const authorize = formValues(fields, 'authorize');
+      if (authorize.length !== 1 || (authorize[0] !== 'yes' && authorize[0] !== 'no')) return refuse('billing', 'Choose whether to allow billing.');
+      if (authorize[0] === 'yes' && formValue(fields, 'confirm') !== 'yes') return refuse('billing', 'Tick the box to confirm that you allow it.');
+      return { form: 'billing', authorized: authorize[0] === 'yes' };
     }
     case 'identity_check': {
       const names = formValues(fields, 'legal_name');

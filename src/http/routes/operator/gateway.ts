@@ -27,8 +27,8 @@ function readBoolean(field: string, value: unknown): boolean {
   return value;
 }
 
-/** `{period: "day"|"month", tokens: 1…10^15, notify_at?: 0 < f ≤ 1 | null}` */
-function readBudget(value: unknown, now: number): Budget {
+/** `{period: "day"|"month", tokens: 1…10^15, notify_at?: 0 < f ≤ 1 | null}` (the console's form reads through it too) */
+export function readBudget(value: unknown, now: number): Budget {
   const body = readObject(value, ['period', 'tokens', 'notify_at']);
   const period = readEnum('period', body.period, BUDGET_PERIODS);
   const { tokens, notify_at: notifyAt } = body;
