@@ -73,10 +73,15 @@ function tapping(tap: (chunk: Buffer) => void, tail: () => string): Transform {
   });
 }
 
-async function readAll(answer: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of answer) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+/** An upstream answer's whole body; one that breaks off (or is cut because the platform left) is a 502. */
+function readAll(answer: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+    answer.once('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    answer.once('error', () => reject(new ApiError(502, 'api_error', "The upstream API's answer broke off.")));
+    answer.once('aborted', () => reject(new ApiError(502, 'api_error', "The upstream API's answer broke off.")));
+  });
 }
 
 const noBatch = (id: string) => notFound(`No message batch ${JSON.stringify(id.length > 100 ? `${id.slice(0, 100)}…` : id)} in this workspace.`);
@@ -214,27 +219,33 @@ export class Gateway {
     let tap: UsageTap | null = null;
     this.countWhenAnswered(reply, caller, profileId, kind, () => (kind === 'message' ? tap?.tokens() : null) ?? NO_TOKENS);
     const answer = await this.call(reply, { method: 'POST', path: request.url, headers: request.headers, body });
-    const stream = (answer.headers['content-type'] ?? '').startsWith('text/event-stream');
-    const reader: UsageTap = stream ? new StreamUsageTap() : new JsonUsageTap();
-    tap = reader;
-    return this.relay(reply, answer, (chunk) => reader.push(chunk));
+    if ((answer.headers['content-type'] ?? '').startsWith('text/event-stream')) {
+      const reader = (tap = new StreamUsageTap());
+      return this.relay(reply, answer, (chunk) => reader.push(chunk));
+    }
+    // a JSON answer is small and whole at once: read, then sent in one write
+    const bytes = await readAll(answer);
+    const reader = (tap = new JsonUsageTap());
+    reader.push(bytes);
+    return reply.code(answer.statusCode ?? 502).headers(returnedHeaders(answer.headers, false)).send(bytes);
   }
 
   /** One upstream call, cut when the platform goes away before its answer is over. */
   private call(reply: FastifyReply, call: UpstreamCall): Promise<IncomingMessage> {
-    let cut = this.cuts.get(reply);
-    if (!cut) {
-      const controller = (cut = new AbortController());
-      this.cuts.set(reply, controller);
+    let cuts = this.cuts.get(reply);
+    if (!cuts) {
+      const pending = (cuts = new Set());
+      this.cuts.set(reply, pending);
       reply.raw.once('close', () => {
-        if (!reply.raw.writableFinished) controller.abort();
+        if (!reply.raw.writableFinished) for (const cut of pending) cut();
       });
     }
-    return this.upstream!.request(call, cut.signal);
+    const registered = cuts;
+    return this.upstream!.request(call, (cut) => registered.add(cut));
   }
 
-  /** one per answer, whatever the number of upstream calls it makes */
-  private readonly cuts = new WeakMap<FastifyReply, AbortController>();
+  /** the upstream calls of each answer (one listener per answer, however many calls it makes) */
+  private readonly cuts = new WeakMap<FastifyReply, Set<() => void>>();
 
   /**
    * Passes the upstream's answer on as it arrives, showing each chunk to `tap`; `tail` (when given) adds to its end,

@@ -79,30 +79,33 @@ export interface UpstreamCall {
 
 /** An Anthropic-compatible API at UPSTREAM_URL, reached over kept-alive connections. */
 export class Upstream {
-  private readonly base: URL;
   private readonly send: typeof httpRequest;
   private readonly agent: HttpAgent;
+  /** where every call goes: the base URL's protocol, host and port, parsed once (TLS takes its name from the host) */
+  private readonly target: { protocol: string; hostname: string; port: string };
+  /** the base URL's own path (`https://host/anthropic`): calls go under it */
+  private readonly basePath: string;
 
   constructor(private readonly config: GatewayConfig & { upstreamUrl: string }) {
-    this.base = new URL(config.upstreamUrl);
-    const https = this.base.protocol === 'https:';
+    const base = new URL(config.upstreamUrl);
+    const https = base.protocol === 'https:';
     this.send = https ? httpsRequest : httpRequest;
     this.agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
-  }
-
-  /** `path` under the base URL's own path (`https://host/anthropic` + `/v1/messages`). */
-  urlOf(path: string): string {
-    return `${this.base.origin}${this.base.pathname.replace(/\/$/, '')}${path}`;
+    const hostname = base.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.target = { protocol: base.protocol, hostname, port: base.port };
+    this.basePath = base.pathname.replace(/\/$/, '');
   }
 
   /**
    * Sends the call and resolves with the upstream's answer once its status and headers arrive (its body still
-   * to come). `aborted` fires when the platform goes away: the upstream call is cut, so the model stops too.
+   * to come). `onCut` is handed the function that cuts the call: the caller runs it when the platform goes away,
+   * so that the upstream (and its model) stops too.
    */
-  request(call: UpstreamCall, aborted: AbortSignal): Promise<IncomingMessage> {
+  request(call: UpstreamCall, onCut: (cut: () => void) => void): Promise<IncomingMessage> {
     const headers = upstreamRequestHeaders(call.headers, this.config.upstreamApiKey, call.body === null ? null : call.body.length);
     return new Promise((resolve, reject) => {
-      const outgoing = this.send(this.urlOf(call.path), { method: call.method, headers, agent: this.agent, signal: aborted });
+      const outgoing = this.send({ ...this.target, path: this.basePath + call.path, method: call.method, headers, agent: this.agent });
+      onCut(() => outgoing.destroy());
       const timer = setTimeout(() => outgoing.destroy(tooSlow(this.config.upstreamTimeoutMs)), this.config.upstreamTimeoutMs);
       outgoing.once('response', (answer) => {
         clearTimeout(timer);
