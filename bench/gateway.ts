@@ -9,7 +9,9 @@
  *   fresh SQLite file, its log written to a file. Every request names a profile (`anthropic-user-profile-id`), so it
  *   takes the whole path: key, profile and standing, budget lookup, forwarding, usage read off the answer, metering.
  * - Throughput and latency: wrk, 1 thread, 10 keep-alive connections, POST /v1/messages (JSON), after a warm-up; the
- *   fake called directly, then through uprof, round after round.
+ *   fake called directly, then through uprof, round after round. At 10 connections both sides run flat out, so their
+ *   p50 is mostly queueing (connections / throughput); the p50 at one connection is printed too: the time uprof adds
+ *   to a request that waits for nothing.
  * - Time to the first streamed byte: one client, one request at a time on a kept-alive connection, `stream: true`,
  *   time from sending the request to the first byte of the answer's body; BENCH_TTFB_SAMPLES per side and round,
  *   the two sides interleaved.
@@ -45,10 +47,11 @@ interface Measured extends WrkResult {
   cpuPerRequestUs: number;
 }
 
-async function measure(server: Server, request: WrkRequest, dir: string, cpuOf: Server[] = [server]): Promise<Measured> {
-  if (WARMUP_SECONDS > 0) await wrk(server.url, request, { seconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
+async function measure(server: Server, request: WrkRequest, dir: string, connections = CONNECTIONS): Promise<Measured> {
+  if (WARMUP_SECONDS > 0) await wrk(server.url, request, { seconds: WARMUP_SECONDS, connections, dir });
+  const cpuOf = [server];
   const before = cpuOf.map((s) => procSample(s.child.pid!).cpuMs);
-  const result = await wrk(server.url, request, { seconds: SECONDS, connections: CONNECTIONS, dir });
+  const result = await wrk(server.url, request, { seconds: SECONDS, connections, dir });
   if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.name} exited:\n${server.stderr()}`);
   const cpuMs = cpuOf.reduce((sum, s, i) => sum + procSample(s.child.pid!).cpuMs - before[i], 0);
   const answered = result.requests - result.errors;
@@ -117,17 +120,20 @@ async function main() {
 
     const body = JSON.stringify(MESSAGE);
     const streamed = JSON.stringify({ ...MESSAGE, stream: true });
-    const rounds: { fake: Measured; uprof: Measured; ttfbFake: number; ttfbUprof: number }[] = [];
+    const rounds: { fake: Measured; uprof: Measured; fakeOne: Measured; uprofOne: Measured; ttfbFake: number; ttfbUprof: number }[] = [];
     const logBefore = statSync(logFile).size;
     const busy0 = machineBusyMs();
     const started = performance.now();
     let answered = 0;
     for (let round = 1; round <= ROUNDS; round++) {
       const own = await measure(fake, { method: 'POST', path: '/v1/messages', headers: direct, body }, dir);
-      const through = await measure(uprof, { method: 'POST', path: '/v1/messages', headers: throughUprof, body }, dir, [uprof]);
-      answered += through.requests;
+      const through = await measure(uprof, { method: 'POST', path: '/v1/messages', headers: throughUprof, body }, dir);
+      // one connection: the latency a request meets when nothing queues
+      const fakeOne = await measure(fake, { method: 'POST', path: '/v1/messages', headers: direct, body }, dir, 1);
+      const uprofOne = await measure(uprof, { method: 'POST', path: '/v1/messages', headers: throughUprof, body }, dir, 1);
+      answered += through.requests + uprofOne.requests;
       const [ttfbFake, ttfbUprof] = await firstBytes([{ url: fake.url, headers: direct }, { url: uprof.url, headers: throughUprof }], streamed);
-      rounds.push({ fake: own, uprof: through, ttfbFake: median(ttfbFake), ttfbUprof: median(ttfbUprof) });
+      rounds.push({ fake: own, uprof: through, fakeOne, uprofOne, ttfbFake: median(ttfbFake), ttfbUprof: median(ttfbUprof) });
       process.stderr.write(`  round ${round}: fake ${own.rps.toFixed(0)} req/s, through uprof ${through.rps.toFixed(0)} req/s; ` +
         `first byte ${median(ttfbFake).toFixed(3)} / ${median(ttfbUprof).toFixed(3)} ms (p90 ${percentile(ttfbFake, 90).toFixed(3)} / ${percentile(ttfbUprof, 90).toFixed(3)})\n`);
     }
@@ -140,6 +146,7 @@ async function main() {
     const ratios = rounds.map((r) => (100 * r.uprof.rps) / r.fake.rps);
     const addedP50 = rounds.map((r) => r.uprof.p50 - r.fake.p50);
     const addedTtfb = rounds.map((r) => r.ttfbUprof - r.ttfbFake);
+    const addedP50One = rounds.map((r) => r.uprofOne.p50 - r.fakeOne.p50);
     const ms = (x: number) => x.toFixed(3);
     const range = (xs: number[], f: (x: number) => string) => `${f(Math.min(...xs))}–${f(Math.max(...xs))}`;
     console.log();
@@ -150,6 +157,7 @@ async function main() {
         ['throughput req/s', median(rounds.map((r) => r.fake.rps)).toFixed(0), median(rounds.map((r) => r.uprof.rps)).toFixed(0), `${median(ratios).toFixed(0)} %`, range(ratios, (x) => `${x.toFixed(0)} %`), `≥ ${TARGETS.ratio} %`],
         ['p50 ms', ms(median(rounds.map((r) => r.fake.p50))), ms(median(rounds.map((r) => r.uprof.p50))), `+${ms(median(addedP50))}`, range(addedP50, ms), `≤ +${TARGETS.addedP50Ms}`],
         ['p99 ms', ms(median(rounds.map((r) => r.fake.p99))), ms(median(rounds.map((r) => r.uprof.p99))), '', '', ''],
+        ['p50 ms, 1 connection', ms(median(rounds.map((r) => r.fakeOne.p50))), ms(median(rounds.map((r) => r.uprofOne.p50))), `+${ms(median(addedP50One))}`, range(addedP50One, ms), ''],
         ['first streamed byte ms', ms(median(rounds.map((r) => r.ttfbFake))), ms(median(rounds.map((r) => r.ttfbUprof))), `+${ms(median(addedTtfb))}`, range(addedTtfb, ms), `≤ +${TARGETS.addedTtfbMs}`],
         ['server CPU µs/req', median(rounds.map((r) => r.fake.cpuPerRequestUs)).toFixed(0), median(rounds.map((r) => r.uprof.cpuPerRequestUs)).toFixed(0), '', '', ''],
       ],
@@ -160,7 +168,7 @@ async function main() {
     console.log(verdict(`added p50 ${ms(median(addedP50))} ms (≤ ${TARGETS.addedP50Ms} ms)`, median(addedP50) <= TARGETS.addedP50Ms));
     console.log(verdict(`added time to the first streamed byte ${ms(median(addedTtfb))} ms (≤ ${TARGETS.addedTtfbMs} ms)`, median(addedTtfb) <= TARGETS.addedTtfbMs));
     console.log(`uprof's log grew ${logBytes} bytes over ${answered.toLocaleString('en')} measured requests; the machine was ${busy.toFixed(0)} % busy (200 % = both cores), load generator and fake included`);
-    const errors = rounds.reduce((n, r) => n + r.fake.errors + r.uprof.errors, 0);
+    const errors = rounds.reduce((n, r) => n + r.fake.errors + r.uprof.errors + r.fakeOne.errors + r.uprofOne.errors, 0);
     if (errors > 0) console.log(`  INVALID: ${errors} non-2xx answers or socket errors; a benchmark with errors measures the error path.`);
   } finally {
     killChildren();
