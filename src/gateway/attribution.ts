@@ -39,7 +39,7 @@ export class Refusal extends ApiError {
   }
 }
 
-export const profileNotFound = (id: string) =>
+export const unknownProfile = (id: string) =>
   new Refusal(400, 'invalid_request_error',
     `User profile ${shown(id)} does not exist in this organization or is no longer active.`, 'user_profile_not_found');
 

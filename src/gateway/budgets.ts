@@ -62,18 +62,20 @@ export class Budgets {
   private async used(organizationId: string, profileId: string, from: number): Promise<number> {
     const key = `${organizationId}\u0000${profileId}\u0000${from}`;
     let kept = this.flushed.get(key);
-    while (!kept || kept.flushStarts !== this.meter.flushStarts || this.processNow() - kept.readAt >= this.options.usageTtlMs) {
+    const fresh = (k: typeof kept): k is NonNullable<typeof kept> =>
+      k !== undefined && k.flushStarts === this.meter.flushStarts && this.processNow() - k.readAt < this.options.usageTtlMs;
+    // a read that a flush overtook is read again; after a few tries (a database slower than the flush interval) it stands
+    for (let attempt = 0; !fresh(kept) && attempt < 3; attempt++) {
       await this.meter.idle();
       const flushStarts = this.meter.flushStarts;
       const readAt = this.processNow();
       const tokens = await this.usage.tokensSince(organizationId, profileId, from);
-      if (this.meter.flushStarts !== flushStarts) continue;
       if (this.flushed.size >= 100_000) this.flushed.clear();
       kept = { tokens, flushStarts, readAt };
       this.flushed.set(key, kept);
-      if (this.options.usageTtlMs === 0) break;
+      if (this.meter.flushStarts === flushStarts) break;
     }
-    return kept.tokens + this.meter.unflushedTokens(organizationId, profileId, from);
+    return kept!.tokens + this.meter.unflushedTokens(organizationId, profileId, from);
   }
 
   private budgetOf(organizationId: string, profileId: string): Promise<Budget | null> {

@@ -15,7 +15,7 @@ import type { BatchRecord } from '../store/message-batches.js';
 import type { Store } from '../store/index.js';
 import type { UsageScope } from '../store/usage.js';
 import {
-  billingNotAuthorized, profileNotFound, profileRequired, reasonOf, standingOf, standingRefusal, type BillTo,
+  billingNotAuthorized, profileRequired, unknownProfile, reasonOf, standingOf, standingRefusal, type BillTo,
 } from './attribution.js';
 import {
   adjustUpstreamBatch, erroredLine, jsonLines, readBatchRequests, renderLocalBatch, screenBatch, STUB_BATCH_MS,
@@ -153,7 +153,7 @@ export class Gateway {
     }
     const id = header.trim();
     const profile = isWellFormedId('uprof', id) ? await this.deps.store.profiles.find(organizationId, id) : null;
-    if (!profile) throw this.refused(caller, '', profileNotFound(id));
+    if (!profile) throw this.refused(caller, '', unknownProfile(id));
     const standing = standingOf(profile, this.deps.clock(organizationId));
     if (!standing.allowed) {
       const link = standing.status !== 'banned' && standing.verify ? await this.actionLink(organizationId, id) : null;
