@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { STUB_REPLY, STUB_TOKENS } from '../../src/gateway/stub.ts';
+import { GATEWAY_BODY_LIMIT } from '../../src/http/routes/messages/index.ts';
 import { FakeUpstream, fakeMessage, fakeStreamEvents, fakeUsage } from '../support/fake-upstream.ts';
 import { call } from '../support/server.ts';
 import { describeEachEngine } from '../support/suite.ts';
@@ -96,6 +97,20 @@ describeEachEngine('gateway: the stub model answers when there is no UPSTREAM_UR
     assertApiError(await send([1, 2]), 400, 'invalid_request_error');
     const garbled = await call(server(), 'POST', '/v1/messages', { key: org.platform.api_key, rawBody: '{"model": ' });
     assertApiError(garbled, 400, 'invalid_request_error', 'not valid JSON');
+  });
+
+  it('bodies up to 32 MiB (images travel in them); one byte more is a 413 in the envelope', async () => {
+    const org = await gatewayOrg(server());
+    const sized = (bytes: number) => {
+      const frame = JSON.stringify({ model: MODEL, max_tokens: 1, messages: ask('') });
+      return frame.replace('"content":""', `"content":"${'x'.repeat(bytes - frame.length)}"`);
+    };
+    const big = await call(server(), 'POST', '/v1/messages', { key: org.platform.api_key, rawBody: sized(GATEWAY_BODY_LIMIT) });
+    assert.equal(big.status, 200, big.text.slice(0, 200));
+    const content = GATEWAY_BODY_LIMIT - JSON.stringify({ model: MODEL, max_tokens: 1, messages: ask('') }).length;
+    const prompt = JSON.stringify([null, ask(''), null]).length + content;
+    assert.equal(big.json.usage.input_tokens, Math.ceil(prompt / 4), 'the whole body was read');
+    assertApiError(await call(server(), 'POST', '/v1/messages', { key: org.platform.api_key, rawBody: sized(GATEWAY_BODY_LIMIT + 1) }), 413, 'request_too_large');
   });
 
   it('batches: in_progress, then ended with results; a conflicting user_profile_id and bill_to user_profile end errored; cancel', async () => {
