@@ -22,14 +22,15 @@
  * A measurement, not a test: it exits 0 once it has measured, whatever the figures.
  */
 import { request as httpRequest, Agent } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  killChildren, median, percentile, procSample, requireWrk, SERVE, startServer, stop, table, wrk, type Server, type WrkRequest, type WrkResult,
+  killChildren, machineBusyMs, median, percentile, procSample, requireWrk, SERVE, startServer, stop, table, wrk, type Server, type WrkRequest,
+  type WrkResult,
 } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -86,12 +87,6 @@ async function firstBytes(sides: { url: string; headers: Record<string, string> 
   }
   agents.forEach((a) => a.destroy());
   return samples;
-}
-
-function machineBusyMs(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = ticks;
-  return (user + nice + system + irq + softirq + steal) * 10;
 }
 
 async function main() {

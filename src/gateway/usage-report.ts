@@ -52,7 +52,7 @@ export interface ReportCounts {
   refusals: Record<string, number>;
 }
 
-const emptyCounts = (): ReportCounts => ({
+export const emptyCounts = (): ReportCounts => ({
   requests: 0, messages: 0, count_tokens: 0, batch_requests: 0,
   input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, refusals: {},
 });

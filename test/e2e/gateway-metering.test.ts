@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
+import { emptyCounts, type ReportCounts } from '../../src/gateway/usage-report.ts';
 import { FakeUpstream } from '../support/fake-upstream.ts';
 import { describeEachEngine } from '../support/suite.ts';
 import { ask, eventually, gatewayOrg, MODEL, opOk, usageOf } from './gateway-support.ts';
@@ -16,21 +17,8 @@ const WORKERS = 10;
 const fake = await FakeUpstream.start();
 after(() => fake.close());
 
-interface Counts {
-  requests: number;
-  messages: number;
-  count_tokens: number;
-  batch_requests: number;
-  input_tokens: number;
-  output_tokens: number;
-  cache_creation_input_tokens: number;
-  cache_read_input_tokens: number;
-  refusals: Record<string, number>;
-}
-const zero = (): Counts => ({
-  requests: 0, messages: 0, count_tokens: 0, batch_requests: 0,
-  input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, refusals: {},
-});
+type Counts = ReportCounts;
+const zero = emptyCounts;
 
 describeEachEngine('gateway: metering', (server) => {
   it(`is exact after ${REQUESTS} mixed requests, per profile, per API key and for the organization`, async () => {
