@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, median, procSample, requireWrk, shown, startServer, stop, table, wrk,
+  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, machineBusyMs, median, procSample, requireWrk, shown, startServer, stop, table, wrk,
   type Server, type WrkRequest,
 } from './support.ts';
 
@@ -40,12 +40,6 @@ function cpuOfProcessesNamed(name: string): number {
     }
   }
   return total;
-}
-
-function machineBusyMs(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = ticks;
-  return (user + nice + system + irq + softirq + steal) * 10;
 }
 
 interface Run { processes: number; scenario: string; rps: number; p99: number; uprofCpu: number; postgresCpu: number; otherCpu: number; errors: number }

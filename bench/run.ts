@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, median, procSample, requireWrk, rssPeak, shown, startServer, stop,
+  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, machineBusyMs, median, procSample, requireWrk, rssPeak, shown, startServer, stop,
   table, wrk, type Server, type WrkRequest, type WrkResult,
 } from './support.ts';
 
@@ -61,13 +61,6 @@ interface Pair {
   round: number;
   uprof: Measured;
   reference: Measured;
-}
-
-/** CPU time (ms) every process on the machine has spent busy, from /proc/stat: how noisy the machine was. */
-function machineBusyMs(): number {
-  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
-  const [user, nice, system, , , irq, softirq, steal] = ticks;
-  return (user + nice + system + irq + softirq + steal) * 10;
 }
 
 async function measure(server: Server, request: WrkRequest, dir: string): Promise<Measured> {

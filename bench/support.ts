@@ -176,6 +176,13 @@ export function procSample(pid: number): { cpuMs: number; rssKiB: number } {
   return { cpuMs: ticks * 10, rssKiB: rss ? Number(rss[1]) : 0 };
 }
 
+/** CPU time (ms) every process on the machine has spent busy, from /proc/stat: how noisy the machine was. */
+export function machineBusyMs(): number {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return (user + nice + system + irq + softirq + steal) * 10;
+}
+
 /** Samples a process's RSS every 100 ms until stopped; returns the peak in MB. */
 export function rssPeak(pid: number): { stop(): number } {
   let peak = 0;

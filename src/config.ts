@@ -76,6 +76,19 @@ export interface Config {
     /** may endpoints point at loopback, private, link-local … addresses (see src/webhooks/targets.ts) */
     allowPrivateTargets: boolean;
   };
+  /** the inference gateway (`/v1/messages` and friends: src/gateway/) */
+  gateway: GatewayConfig;
+}
+
+export interface GatewayConfig {
+  /** an Anthropic-compatible base URL to forward to; null: the built-in stub model answers */
+  upstreamUrl: string | null;
+  /** sent upstream as `x-api-key` instead of the caller's uprof key; null: none */
+  upstreamApiKey: string | null;
+  /** the upstream must start its answer (status and headers) within this time */
+  upstreamTimeoutMs: number;
+  /** metered usage is written to the database at least this often (a crash loses at most this much) */
+  usageFlushMs: number;
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/uprof.db';
@@ -160,6 +173,27 @@ function flag(env: NodeJS.ProcessEnv, name: string): boolean {
   throw new Error(`${name} must be 1 or 0 (got ${JSON.stringify(env[name])})`);
 }
 
+function gatewayConfig(env: NodeJS.ProcessEnv): GatewayConfig {
+  const upstreamUrl = env.UPSTREAM_URL ? env.UPSTREAM_URL.replace(/\/+$/, '') : null;
+  if (upstreamUrl !== null) {
+    let protocol = '';
+    try {
+      protocol = new URL(upstreamUrl).protocol;
+    } catch {
+      // reported below
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new Error(`UPSTREAM_URL must be an absolute http:// or https:// URL (got ${JSON.stringify(env.UPSTREAM_URL)})`);
+    }
+  }
+  return {
+    upstreamUrl,
+    upstreamApiKey: env.UPSTREAM_API_KEY || null,
+    upstreamTimeoutMs: integer(env, 'UPSTREAM_TIMEOUT_MS', 600_000, 100, 3_600_000),
+    usageFlushMs: integer(env, 'USAGE_FLUSH_MS', 1000, 10, 60_000),
+  };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integer(env, 'PORT', 8080, 0, 65535);
@@ -214,5 +248,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: integer(env, 'WEBHOOK_POLL_MS', 500, 10, 600_000),
       allowPrivateTargets: allowPrivateTargets(env, host),
     },
+    gateway: gatewayConfig(env),
   };
 }

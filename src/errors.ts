@@ -4,7 +4,7 @@
  */
 export const ERROR_TYPES = [
   'invalid_request_error', 'authentication_error', 'permission_error', 'not_found_error', 'conflict_error',
-  'request_too_large', 'rate_limit_error', 'api_error', 'overloaded_error',
+  'request_too_large', 'rate_limit_error', 'api_error', 'timeout_error', 'overloaded_error',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
@@ -24,8 +24,8 @@ export class ApiError extends Error {
 
 /** 429: the client may try again after `retryAfterSeconds`, sent as `retry-after` (the SDKs honour it: decisions §34). */
 export class RateLimitError extends ApiError {
-  constructor(message: string, readonly retryAfterSeconds: number) {
-    super(429, 'rate_limit_error', message, undefined, { 'retry-after': String(retryAfterSeconds) });
+  constructor(message: string, readonly retryAfterSeconds: number, details?: Record<string, unknown>) {
+    super(429, 'rate_limit_error', message, details, { 'retry-after': String(retryAfterSeconds) });
   }
 }
 

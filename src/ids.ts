@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
  * then 22 base62 characters. The first 8 of those encode the creation time in milliseconds, so ids sort
  * roughly by age (which keeps B-tree inserts local); the remaining 14 are random (~83 bits).
  */
-const PREFIXES = ['uprof', 'wrkspc', 'org', 'req', 'enac', 'apikey', 'whep', 'hist', 'idchk'] as const;
+const PREFIXES = ['uprof', 'wrkspc', 'org', 'req', 'enac', 'apikey', 'whep', 'hist', 'idchk', 'msg', 'msgbatch'] as const;
 export type IdPrefix = (typeof PREFIXES)[number];
 
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';

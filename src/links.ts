@@ -15,7 +15,7 @@ export function linkUrl(publicUrl: string, kind: UrlTokenKind, token: string): s
  * Mints a link to the hosted pages for a live profile: a fresh token every call, earlier ones stay valid.
  * Only the token's hash is stored.
  */
-export async function mintLink(deps: Deps, organizationId: string, profileId: string, kind: UrlTokenKind, ttlMs: number) {
+export async function mintLink(deps: Pick<Deps, 'clock' | 'store' | 'linkKey' | 'config'>, organizationId: string, profileId: string, kind: UrlTokenKind, ttlMs: number) {
   const now = deps.clock.now(organizationId);
   if (!(await deps.store.profiles.find(organizationId, profileId))) throw profileNotFound(profileId);
   const expiresAt = now + ttlMs;

@@ -31,6 +31,11 @@ import { Standing } from './standing.js';
 import { loadMasterKey, SecretBox } from './webhooks/secrets.js';
 import { DeliveryWorker } from './webhooks/worker.js';
 import type { Store } from './store/index.js';
+import { Gateway } from './gateway/index.js';
+import { registerMessageRoutes } from './http/routes/messages/index.js';
+import { gatewayOperatorRoutes } from './http/routes/operator/gateway/index.js';
+import { ACTION_URL_TTL_MS } from './domain/link-token.js';
+import { mintLink } from './links.js';
 
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
 export const BODY_LIMIT = 1024 * 1024;
@@ -61,6 +66,18 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
   // UPROF_FIXTURES: loaded before serving, by the process that keeps the profiles in memory (docs/fixtures.md)
   for (const fixture of config.fixtures) await store.fixtures.load(loadFixtureDocument(fixture, clock.wall()), secrets, clock.wall());
+  const gateway = new Gateway({
+    config,
+    store,
+    // the gateway reads every time through one function of the organization
+    clock: (organizationId) => clock.now(organizationId),
+    now: () => clock.wall(),
+    log: { debug: (obj, msg) => app.log.debug(obj, msg), warn: (obj, msg) => app.log.warn(obj, msg) },
+    actionLink: async (organizationId, profileId) => {
+      const link = await mintLink({ config, store, linkKey: keys.links, clock }, organizationId, profileId, 'action', ACTION_URL_TTL_MS);
+      return { url: link.url, expiresAt: Date.parse(link.expires_at) };
+    },
+  });
   const deps: Deps = {
     config,
     store,
@@ -75,6 +92,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     clock,
     standing: new Standing(store, (organizationId) => clock.now(organizationId)),
     secrets,
+    gateway,
   };
   const app = Fastify({
     bodyLimit: BODY_LIMIT,
@@ -141,6 +159,11 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   // decisions §38: without UPROF_EMULATOR=1 these routes do not exist (404 like any unknown route)
   if (config.emulator) registerRoutes(app, operatorApi, emulatorRoutes, deps);
   registerRoutes(app, webhooksApi, webhookRoutes, deps);
+  // the inference gateway: /v1/messages and friends, and its operator routes
+  await registerMessageRoutes(app, deps);
+  registerRoutes(app, operatorApi, gatewayOperatorRoutes, deps);
+  gateway.start();
+  app.addHook('onClose', () => gateway.stop());
   // the hosted pages: HTML, forms (only here), strict CSP
   await app.register(async (pages) => {
     acceptForms(pages);

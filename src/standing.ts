@@ -102,6 +102,11 @@ export class Standing {
     );
   }
 
+  /** Whether the end customer lets the platform bill them: the operator's record of it, or the customer's own (portal). */
+  setBillingAuthorization(organizationId: string, profileId: string, actor: Actor, authorized: boolean): Promise<Profile> {
+    return this.change(organizationId, profileId, actor, (p, now) => withStanding(p, { billingAuthorized: authorized }, now));
+  }
+
   // ------------------------------------------------------------------ the end customer, through a link
 
   applyForCyber(organizationId: string, profileId: string, actor: Actor, tiers: CyberTier[]): Promise<Profile> {

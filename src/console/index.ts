@@ -25,6 +25,7 @@ import {
   type CheckInReview, type Viewer,
 } from './views.js';
 import { registerWebhookPages } from './webhooks.js';
+import { billingFromForm, budgetFromForm, usageOf, usageSection } from './usage.js';
 
 /** A signed-in request: the session, who acts, and what its pages show of the viewer. */
 interface Operator {
@@ -48,6 +49,8 @@ const SAVED: Record<string, { message: string; anchor: string }> = {
   resolved: { message: 'Enforcement action resolved.', anchor: 'enforcement' },
   passed: { message: 'Identity check passed: the restriction is resolved.', anchor: 'enforcement' },
   failed: { message: 'Identity check failed: the end customer may try again.', anchor: 'enforcement' },
+  budget: { message: 'Budget saved.', anchor: 'usage' },
+  billing: { message: 'Billing authorization saved.', anchor: 'usage' },
 };
 
 /** What a settings form confirms. */
@@ -172,7 +175,8 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       }
       return { action, submittedAt: check?.submittedAt ?? null, evidence };
     });
-    return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody({ profile, history, labels, checks, now, viewer: op.viewer, messages }));
+    const usage = usageSection(profile, ...(await usageOf(deps, op.organizationId, id)), op.viewer);
+    return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody({ profile, history, labels, checks, now, viewer: op.viewer, messages, usage }));
   }
 
   /**
@@ -379,6 +383,22 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   settingsForm('key-name', async (op, fields) => {
     await deps.store.tenancy.setKeyName(op.organizationId, op.viewer.keyId, readKeyName({ name: formValue(fields, 'name') ?? '' }));
+  });
+
+  // ------------------------------------------------------------------ the inference gateway: budget, billing authorization
+
+  action('/profiles/:id/budget', async (op, id, fields) => {
+    if (!(await deps.store.profiles.find(op.organizationId, id))) throw notFound(`No user profile ${JSON.stringify(id)} in your organization.`);
+    const budget = budgetFromForm(fields, deps.gateway.clock(op.organizationId));
+    if (budget) await deps.store.gatewaySettings.setBudget(op.organizationId, id, budget);
+    else await deps.store.gatewaySettings.deleteBudget(op.organizationId, id);
+    deps.gateway.budgets.forget(op.organizationId, id);
+    return 'budget';
+  });
+
+  action('/profiles/:id/billing', async (op, id, fields) => {
+    await deps.standing.setBillingAuthorization(op.organizationId, id, op.actor, billingFromForm(fields));
+    return 'billing';
   });
 
   // ------------------------------------------------------------------ webhooks: endpoints, delivery log, re-send

@@ -318,6 +318,8 @@ export interface ProfilePage {
   now: number;
   viewer: Viewer;
   messages?: { error?: string; saved?: string };
+  /** the inference gateway's section: usage over time, budget, billing authorization (console/usage.ts) */
+  usage?: SafeHtml;
 }
 
 export function profileBody(page: ProfilePage): SafeHtml {
@@ -338,6 +340,7 @@ ${pending.length > 0 ? html`<div class="card pending-card"><h2>Awaiting review</
 ${cyberSection(p, viewer, now)}
 ${efsSection(p, viewer, now)}
 ${enforcementSection(p, page.checks, page.history, page.labels, viewer, now)}
+${page.usage ?? ''}
 <section id="history" aria-labelledby="history-heading"><h2 id="history-heading">History</h2>${historyList(page.history, page.labels, now)}</section>`;
 }
 

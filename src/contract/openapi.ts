@@ -3,6 +3,7 @@ import { ALL_DIALECTS, type Dialect } from '../dialects/index.js';
 import { ANTHROPIC_VERSIONS, WEBHOOKS_BETA } from '../http/admission.js';
 import type { Route } from '../http/route.js';
 import { emulatorRoutes } from '../http/routes/operator/emulator/index.js';
+import { gatewayOperatorRoutes } from '../http/routes/operator/gateway/index.js';
 import { operatorRoutes } from '../http/routes/operator/index.js';
 import { userProfileRoutes } from '../http/routes/user-profiles/index.js';
 import { webhookRoutes } from '../http/routes/webhooks/index.js';
@@ -92,6 +93,13 @@ function sections(dialect: Dialect | null, emulator: boolean): Section[] {
       tag: 'Operator',
       description: 'Operator keys only (decisions §24); any other key gets 404.',
       routes: operatorRoutes,
+      headers: [],
+      security: apiKeySecurity,
+    },
+    {
+      tag: 'Gateway operator',
+      description: "Operator keys only: the inference gateway's metered usage, budgets, billing authorization and settings (decisions §39).",
+      routes: gatewayOperatorRoutes,
       headers: [],
       security: apiKeySecurity,
     },

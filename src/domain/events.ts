@@ -1,7 +1,10 @@
 import { renderPrograms } from './programs.js';
 import type { Profile } from './profile.js';
 
-/** Organization webhook event types (contract-2 §2.4) and our opt-in extensions for mirroring profiles (decisions §33). */
+/**
+ * Organization webhook event types (contract-2 §2.4) and our opt-in extensions: for mirroring profiles (decisions §33),
+ * and the gateway's budget threshold (src/gateway/budgets.ts).
+ */
 export const DOCUMENTED_EVENT_TYPES = [
   'user_profile.enforcement_action_opened',
   'user_profile.enforcement_action_resolved',
@@ -11,7 +14,9 @@ export const DOCUMENTED_EVENT_TYPES = [
   'external_storage.failed',
   'external_storage.recovered',
 ] as const;
-export const EXTENSION_EVENT_TYPES = ['user_profile.created', 'user_profile.updated', 'user_profile.deleted'] as const;
+export const EXTENSION_EVENT_TYPES = [
+  'user_profile.created', 'user_profile.updated', 'user_profile.deleted', 'user_profile.usage_threshold_reached',
+] as const;
 export const EVENT_TYPES = [...DOCUMENTED_EVENT_TYPES, ...EXTENSION_EVENT_TYPES] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -61,6 +61,9 @@ export function describeChange(before: Profile | null, after: Profile | null): H
   for (const action of before.actions) {
     if (!afterIds.has(action.id)) entries.push({ event: 'enforcement.resolved', detail: { id: action.id, type: action.type } });
   }
+  if (before.billingAuthorized !== after.billingAuthorized) {
+    entries.push({ event: after.billingAuthorized ? 'billing.authorized' : 'billing.revoked', detail: {} });
+  }
   return entries;
 }
 

@@ -49,6 +49,8 @@ export interface Profile {
   efs: EfsProgram | null;
   /** enforcement actions not yet resolved (some may have lapsed: see isOpen) */
   actions: EnforcementAction[];
+  /** whether the end customer lets the platform bill them (`billing_policy.bill_to: "user_profile"`) */
+  billingAuthorized: boolean;
   createdAt: number;
   updatedAt: number;
 }
@@ -92,9 +94,15 @@ export function awaitsReview(profile: Pick<Profile, 'cyber' | 'efs' | 'actions'>
  * The profile with new program or enforcement state. `updated_at` moves when that state changes
  * (decisions §15); an unchanged state returns the same object, so nothing is written.
  */
-export function withStanding(current: Profile, next: Partial<Pick<Profile, 'cyber' | 'efs' | 'actions'>>, now: number): Profile {
+export function withStanding(
+  current: Profile,
+  next: Partial<Pick<Profile, 'cyber' | 'efs' | 'actions' | 'billingAuthorized'>>,
+  now: number,
+): Profile {
   const merged = { ...current, ...next };
-  const same = JSON.stringify([merged.cyber, merged.efs, merged.actions]) === JSON.stringify([current.cyber, current.efs, current.actions]);
+  const same =
+    merged.billingAuthorized === current.billingAuthorized &&
+    JSON.stringify([merged.cyber, merged.efs, merged.actions]) === JSON.stringify([current.cyber, current.efs, current.actions]);
   return same ? current : { ...merged, updatedAt: Math.max(now, current.updatedAt) };
 }
 
@@ -118,6 +126,7 @@ export function newProfile(change: ProfileChange, id: string, organizationId: st
     cyber: null,
     efs: null,
     actions: [],
+    billingAuthorized: false,
     createdAt: now,
     updatedAt: now,
   };

@@ -10,6 +10,7 @@ import type { Standing } from '../standing.js';
 import type { Store } from '../store/index.js';
 import type { KeyRole } from '../store/tenancy.js';
 import type { SecretBox } from '../webhooks/secrets.js';
+import type { Gateway } from '../gateway/index.js';
 import type { FailureThrottle } from './auth-throttle.js';
 import type { Idempotency } from './idempotency.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -40,6 +41,8 @@ export interface Deps {
   standing: Standing;
   /** seals and opens webhook signing secrets */
   secrets: SecretBox;
+  /** the inference gateway: attribution, forwarding or the stub model, metering (src/gateway/) */
+  gateway: Gateway;
 }
 
 /** Who is calling: every data access below the routes takes `organizationId` from here. */

@@ -89,6 +89,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
       try {
         if (submission.form === 'cyber') await deps.standing.applyForCyber(organizationId, profile.id, actor, submission.tiers);
         else if (submission.form === 'efs') await deps.standing.applyForEfs(organizationId, profile.id, actor, submission.features);
+        else if (submission.form === 'billing') await deps.standing.setBillingAuthorization(organizationId, profile.id, actor, submission.authorized);
         else await deps.standing.submitIdentityCheck(organizationId, profile.id, actor, sealEvidence(deps.secrets, submission.evidence));
       } catch (error) {
         // deleted while the page was open

@@ -2,14 +2,16 @@ import { readEvidence, type EvidenceField, type EvidenceInput, type IdentityEvid
 import { CYBER_TIERS, EFS_FEATURES, type CyberTier, type EfsFeature } from '../domain/programs.js';
 import { formValue, formValues, type FormFields } from '../pages/forms.js';
 
-export const PORTAL_FORMS = ['identity_check', 'cyber', 'efs'] as const;
+export const PORTAL_FORMS = ['identity_check', 'cyber', 'efs', 'billing'] as const;
 export type PortalForm = (typeof PORTAL_FORMS)[number];
 
 export type Submission =
   | { form: 'cyber'; tiers: CyberTier[] }
   | { form: 'efs'; features: EfsFeature[] }
   /** kept with the check, sealed, for the reviewer (src/store/identity-checks.ts) */
-  | { form: 'identity_check'; evidence: IdentityEvidence };
+  | { form: 'identity_check'; evidence: IdentityEvidence }
+  /** whether the end customer lets the platform bill them for requests made for this profile */
+  | { form: 'billing'; authorized: boolean };
 
 /** Why a submission was refused, for the form it came from (null when the form itself is unknown). */
 export interface Refusal {
@@ -56,6 +58,12 @@ export function readSubmission(fields: FormFields, today: string): Submission | 
     case 'efs': {
       const features = readChoices('efs', formValues(fields, 'feature'), EFS_FEATURES, 'feature');
       return 'refused' in features ? features : { form: 'efs', features };
+    }
+    case 'billing': {
+      const authorize = formValues(fields, 'authorize');
+      if (authorize.length !== 1 || (authorize[0] !== 'yes' && authorize[0] !== 'no')) return refuse('billing', 'Choose whether to allow billing.');
+      if (authorize[0] === 'yes' && formValue(fields, 'confirm') !== 'yes') return refuse('billing', 'Tick the box to confirm that you allow it.');
+      return { form: 'billing', authorized: authorize[0] === 'yes' };
     }
     case 'identity_check': {
       // a field sent twice is not a value we can trust: treat it as missing

@@ -24,6 +24,7 @@ const DONE: Record<PortalForm, (platform: string) => SafeHtml> = {
     html`<strong>Your application to Enterprise Frontier Safeguards was submitted.</strong> It is now in review; ${platform} sees it as pending until a decision is made.`,
   identity_check: () =>
     html`<strong>Your identity check was submitted.</strong> It is now in review. You can apply for programs below while you wait.`,
+  billing: (platform) => html`<strong>Your billing choice was saved.</strong> ${platform} sees it from now on.`,
 };
 
 export const isDone = (value: unknown): value is PortalForm => typeof value === 'string' && Object.hasOwn(DONE, value);
@@ -111,7 +112,7 @@ ${refusal}
 </dl>
 </section>
 ${checkInReview && !checkOpen && view.done !== 'identity_check' ? html`<p class="notice" role="status">Your identity check is in review. We will lift the restriction if it passes; there is nothing more to do for now.</p>` : ''}
-${checkOpen ? identityCheckForm(view) : html`${cyberForm(view)}${efsForm(view)}`}
+${checkOpen ? identityCheckForm(view) : html`${cyberForm(view)}${efsForm(view)}${billingForm(view)}`}
 <p class="muted">This link stays valid until ${when(link.expiresAt, now)}. Keep it to yourself: anyone who has it can act for this profile.</p>`;
   return { header: portalHeader(link), body };
 }
@@ -227,6 +228,25 @@ function efsForm(view: PortalView): SafeHtml {
     active: (feature) => Boolean(efs?.features[feature]), activeWord: 'approved', inReview: efs?.application?.features ?? [],
     submit: 'Apply for Enterprise Frontier Safeguards',
   });
+}
+
+/** Whether the platform may bill the end customer for requests it makes for them (`billing_policy.bill_to: "user_profile"`). */
+function billingForm(view: PortalView): SafeHtml {
+  const { profile, platform } = view.link;
+  return html`
+<section class="card" id="billing">
+<h2>Billing</h2>
+<p>${profile.billingAuthorized
+    ? html`${badge('good', 'Allowed')} ${platform} may bill you for the requests it makes for this profile.`
+    : html`${badge('none', 'Not allowed')} ${platform} pays for the requests it makes for this profile.`}</p>
+${refusalFor(view, 'billing')}
+<form method="post">
+${formHead(view.csrf, 'billing')}
+<input type="hidden" name="authorize" value="${profile.billingAuthorized ? 'no' : 'yes'}">
+${profile.billingAuthorized ? '' : html`<label class="choice"><input type="checkbox" name="confirm" value="yes" required> I allow ${platform} to bill me for the requests it makes for this profile, until I withdraw it here.</label>`}
+<button type="submit">${profile.billingAuthorized ? 'Withdraw my permission' : 'Allow billing'}</button>
+</form>
+</section>`;
 }
 
 /** The error pages: the same words for every way a link can be wrong, so they reveal nothing. */

@@ -6,6 +6,9 @@ import { IdempotencyRepository } from './idempotency.js';
 import { IdentityCheckRepository } from './identity-checks.js';
 import { EmulatorRepository } from './emulator.js';
 import { FixtureRepository } from './fixtures.js';
+import { GatewaySettingsRepository } from './gateway-settings.js';
+import { MessageBatchRepository } from './message-batches.js';
+import { UsageRepository } from './usage.js';
 import { migrate } from './migrations.js';
 import { ProfileCache } from './profile-cache.js';
 import { ProfileRepository } from './profiles.js';
@@ -28,6 +31,10 @@ export interface Store {
   readonly idempotency: IdempotencyRepository;
   readonly fixtures: FixtureRepository;
   readonly emulator: EmulatorRepository;
+  /** the inference gateway's: settings and budgets, metered usage, Message Batches */
+  readonly gatewaySettings: GatewaySettingsRepository;
+  readonly usage: UsageRepository;
+  readonly messageBatches: MessageBatchRepository;
   /** the secret every process on this database signs cursors and link tokens with */
   serverSecret(): Promise<Buffer>;
   close(): Promise<void>;
@@ -91,6 +98,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     idempotency: new IdempotencyRepository(sql),
     fixtures: new FixtureRepository(sql, cache, subscriptions),
     emulator: new EmulatorRepository(sql, cache, subscriptions),
+    gatewaySettings: new GatewaySettingsRepository(sql),
+    usage: new UsageRepository(sql),
+    messageBatches: new MessageBatchRepository(sql),
     serverSecret: () => (secret ??= loadServerSecret(sql)),
     close: async () => {
       try {

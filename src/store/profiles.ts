@@ -13,7 +13,7 @@ import type { Param, Sql, Statement } from './sql.js';
 /** The columns a profile is read from, in this order (rows come back as arrays: see Sql.rows). */
 export const COLUMNS =
   'organization_id, id, name, access_type, internal, reference_id, onboarded_at, account_status, country, ' +
-  'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, created_at, updated_at';
+  'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, billing_authorized, created_at, updated_at';
 
 type Nullable<T> = T | null;
 
@@ -53,11 +53,11 @@ function positionOf({ part, text }: Place, profile: Profile): ListPosition {
 export function toProfile(row: unknown[]): Profile {
   const [
     organizationId, id, name, accessType, internal, referenceId, onboardedAt, accountStatus, country,
-    emailHash, entityType, nameHash, metadata, cyber, efs, enforcement, createdAt, updatedAt,
+    emailHash, entityType, nameHash, metadata, cyber, efs, enforcement, billingAuthorized, createdAt, updatedAt,
   ] = row as [
     string, string, Nullable<string>, AccessType, number, Nullable<string>, Nullable<number>, ExternalUserDetails['account_status'],
     Nullable<string>, Nullable<string>, ExternalUserDetails['entity_type'], Nullable<string>, string, Nullable<string>,
-    Nullable<string>, string, number, number,
+    Nullable<string>, string, number, number, number,
   ];
   return {
     id,
@@ -79,6 +79,7 @@ export function toProfile(row: unknown[]): Profile {
     cyber: cyber === null ? null : JSON.parse(cyber),
     efs: efs === null ? null : JSON.parse(efs),
     actions: enforcement === '[]' ? [] : JSON.parse(enforcement),
+    billingAuthorized: billingAuthorized === 1,
     createdAt,
     updatedAt,
   };
@@ -97,13 +98,13 @@ function mutableValues(p: Profile): Param[] {
     p.name, p.name === null ? null : asciiFold(p.name), p.accessType, p.internal ? 1 : 0, d.reference_id, d.onboarded_at,
     d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata),
     p.cyber === null ? null : JSON.stringify(p.cyber), p.efs === null ? null : JSON.stringify(p.efs), JSON.stringify(p.actions),
-    awaitsReview(p) ? 1 : 0, nextExpiry(p), p.updatedAt,
+    awaitsReview(p) ? 1 : 0, nextExpiry(p), p.billingAuthorized ? 1 : 0, p.updatedAt,
   ];
 }
 
 const UPDATE_PROFILE = `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
     account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
-    cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, next_expiry = ?, updated_at = ?
+    cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, next_expiry = ?, billing_authorized = ?, updated_at = ?
   WHERE organization_id = ? AND id = ?`;
 
 /** The statement that writes a live profile's mutable columns. */
@@ -115,7 +116,7 @@ export function profileUpdateStatement(next: Profile): Statement {
 export const PROFILE_INSERT_COLUMNS = [
   'organization_id', 'id', 'created_at', 'created_by_type', 'created_by_id', 'created_name', 'name', 'name_key', 'access_type',
   'internal', 'reference_id', 'onboarded_at', 'account_status', 'country', 'email_hash', 'entity_type', 'name_hash', 'metadata',
-  'cyber', 'efs', 'enforcement', 'awaiting_review', 'next_expiry', 'updated_at',
+  'cyber', 'efs', 'enforcement', 'awaiting_review', 'next_expiry', 'billing_authorized', 'updated_at',
 ] as const;
 
 const INSERT_PROFILE = `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES (${PROFILE_INSERT_COLUMNS.map(() => '?').join(', ')})`;

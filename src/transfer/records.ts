@@ -11,7 +11,11 @@ import { isWellFormedId } from '../ids.js';
  *   {"uprof_export":1,"organization":{"id","name","created_at"},"history":bool,"signing_secrets":"sealed"|"clear"}
  *   {"type":"workspace","id","name","is_default","created_at"}                      every workspace
  *   {"type":"profile","id","name","access_type","internal","external_user_details":{…},"metadata":{…},
- *    "cyber","efs","enforcement_actions","created_at","updated_at","created_by","created_name"}   live profiles, by id
+ *    "cyber","efs","enforcement_actions","billing_authorized","created_at","updated_at","created_by","created_name"}
+ *                                                                                    live profiles, by id
+ *                                                                                    (billing_authorized: absent in
+ *                                                                                    exports from before the gateway,
+ *                                                                                    read as false)
  *   {"type":"history","profile_id","id","at","actor":{"type","id"},"event","detail"}  with --history
  *   {"type":"webhook_endpoint","id","url","name","description","enabled_events","state","disabled_reason",
  *    "failed_events","created_at","updated_at","signing_secret":{"sealed":"v1.…"} | {"clear":"whsec_…"}}
@@ -86,7 +90,7 @@ export function profileLine({ profile: p, createdBy, createdName }: ProfileRecor
   return JSON.stringify({
     type: 'profile', id: p.id, name: p.name, access_type: p.accessType, internal: p.internal,
     external_user_details: p.details, metadata: p.metadata, cyber: p.cyber, efs: p.efs, enforcement_actions: p.actions,
-    created_at: p.createdAt, updated_at: p.updatedAt, created_by: createdBy, created_name: createdName,
+    billing_authorized: p.billingAuthorized, created_at: p.createdAt, updated_at: p.updatedAt, created_by: createdBy, created_name: createdName,
   });
 }
 
@@ -172,7 +176,10 @@ const PROFILE_KEYS = [
 ];
 
 function profileRecord(r: Json, organizationId: string): ProfileRecord {
-  exactKeys(r, PROFILE_KEYS, 'profile');
+  // billing authorization came with the gateway: an export from before has none, which reads as not authorized
+  const billing = 'billing_authorized' in r ? boolean(r.billing_authorized, 'billing_authorized') : false;
+  const { billing_authorized: _billing, ...rest } = r;
+  exactKeys(rest, PROFILE_KEYS, 'profile');
   const d = object(r.external_user_details, 'external_user_details');
   exactKeys(d, DETAIL_KEYS, 'external_user_details');
   const metadata = object(r.metadata, 'metadata');
@@ -196,6 +203,7 @@ function profileRecord(r: Json, organizationId: string): ProfileRecord {
     cyber: program(r.cyber, 'cyber') as Profile['cyber'],
     efs: program(r.efs, 'efs') as Profile['efs'],
     actions: actions(r.enforcement_actions),
+    billingAuthorized: billing,
     createdAt: time(r.created_at, 'created_at'),
     updatedAt: time(r.updated_at, 'updated_at'),
   };

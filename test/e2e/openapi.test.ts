@@ -6,6 +6,7 @@ import { DIALECT_NAMES } from '../../src/contract/openapi.ts';
 import type { Route } from '../../src/http/route.ts';
 import { emulatorRoutes } from '../../src/http/routes/operator/emulator/index.ts';
 import { operatorRoutes } from '../../src/http/routes/operator/index.ts';
+import { gatewayOperatorRoutes } from '../../src/http/routes/operator/gateway/index.ts';
 import { userProfileRoutes } from '../../src/http/routes/user-profiles/index.ts';
 import { webhookRoutes } from '../../src/http/routes/webhooks/index.ts';
 import { engines } from '../support/engines.ts';
@@ -67,7 +68,7 @@ describe('the OpenAPI document', () => {
 
   it('describes every route this server serves, and nothing else', async () => {
     const document = await served();
-    const routes = [...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...emulatorRoutes];
+    const routes = [...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...gatewayOperatorRoutes, ...emulatorRoutes];
     assert.deepEqual(operations(document).sort(), [...described(routes), ...OPERATIONS].sort());
     for (const operation of OPERATIONS) assert.ok(server.app.hasRoute({ method: 'GET', url: operation.slice(4) }), operation);
     for (const route of routes) assert.ok(server.app.hasRoute({ method: route.method, url: route.url }), route.url);
@@ -134,7 +135,7 @@ describe('the OpenAPI document', () => {
     const plain = await startServer(engine);
     try {
       const answer = await call(plain, 'GET', '/v1/openapi.json');
-      assert.deepEqual(operations(answer.json).sort(), [...described([...userProfileRoutes, ...webhookRoutes, ...operatorRoutes]), ...OPERATIONS].sort());
+      assert.deepEqual(operations(answer.json).sort(), [...described([...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...gatewayOperatorRoutes]), ...OPERATIONS].sort());
     } finally {
       await plain.close();
     }

@@ -112,6 +112,7 @@ describeEachEngine('operator API', (server) => {
       cyber: null,
       efs: null,
       enforcement_actions: [],
+      billing: { authorized: false },
     });
   });
 

@@ -14,6 +14,7 @@ import {
   CheckResultBody, CyberDecisionBody, EfsDecisionBody, NewActionBody, readCheckResult, readCyberDecision, readEfsDecision, readNewAction,
 } from '../../src/review/decisions.ts';
 import { BrandingBody, KeyNameBody, readBrandingChange, readKeyName } from '../../src/review/settings.ts';
+import { BillingBody, BudgetBody, readBilling, readBudget, readSettings, SettingsBody } from '../../src/review/gateway.ts';
 import { validatorOf } from '../support/contract-guard.ts';
 
 /*
@@ -267,6 +268,9 @@ const pairs: Pair[] = [
   },
   { required: true, name: 'advance the test clock', schema: AdvanceBody, read: readAdvance, beyond: [/^seconds: must be more than 0/] },
   { required: true, name: 'arm a fault', schema: FaultBody, read: readFault, beyond: [/^retry_after: only a 429 carries retry-after/] },
+  { required: true, name: "set a profile's token budget", schema: BudgetBody, read: (body) => readBudget(body, NOW), beyond: [] },
+  { required: true, name: "set a profile's billing authorization", schema: BillingBody, read: readBilling, beyond: [] },
+  { required: true, name: 'change the gateway settings', schema: SettingsBody, read: readSettings, beyond: [] },
   {
     name: 'reset the emulator',
     schema: resetEmulator.contract.body as TSchema,

@@ -7,7 +7,7 @@ const PROFILE_ID = /^uprof_01[0-9A-Za-z]{22}$/;
 describe('newId', () => {
   it('has the documented shape for every prefix', () => {
     assert.match(newId('uprof'), PROFILE_ID);
-    for (const prefix of ['uprof', 'wrkspc', 'org', 'req', 'enac', 'apikey', 'whep'] as const) {
+    for (const prefix of ['uprof', 'wrkspc', 'org', 'req', 'enac', 'apikey', 'whep', 'msg', 'msgbatch'] as const) {
       assert.match(newId(prefix), new RegExp(`^${prefix}_01[0-9A-Za-z]{22}$`));
     }
   });

@@ -16,7 +16,7 @@ describe('newProfile', () => {
   it('applies the defaults of an empty create', () => {
     assert.deepEqual(newProfile({}, ID, ORG, CREATED), {
       id: ID, organizationId: ORG, name: null, accessType: 'application', internal: false,
-      details: emptyDetails(), metadata: {}, cyber: null, efs: null, actions: [], createdAt: CREATED, updatedAt: CREATED,
+      details: emptyDetails(), metadata: {}, cyber: null, efs: null, actions: [], billingAuthorized: false, createdAt: CREATED, updatedAt: CREATED,
     });
   });
 

@@ -47,6 +47,8 @@ export const OperatorProfileSchema = Closed(
         open: Type.Boolean(),
       }),
     ),
+    /** whether the end customer lets the platform bill them (billing_policy bill_to: user_profile, src/gateway/) */
+    billing: Closed({ authorized: Type.Boolean() }),
   },
   { title: 'OperatorUserProfile' },
 );
@@ -93,6 +95,7 @@ export function renderOperatorProfile(profile: Profile, now: number): Static<typ
       expires_at: a.expiresAt === null ? null : formatTimestamp(a.expiresAt),
       open: isOpen(a, now),
     })),
+    billing: { authorized: profile.billingAuthorized },
   };
 }
 
