@@ -175,7 +175,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       }
       return { action, submittedAt: check?.submittedAt ?? null, evidence };
     });
-    const usage = usageSection(profile, ...(await usageOf(deps, op.organizationId, id)), op.viewer);
+    const usage = usageSection(profile, ...(await usageOf(deps, op.organizationId, id)), op.viewer, now);
     return send(reply, op, status, profile.name ?? 'Unnamed profile', profileBody({ profile, history, labels, checks, now, viewer: op.viewer, messages, usage }));
   }
 
