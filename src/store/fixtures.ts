@@ -15,7 +15,7 @@ const fixtureActor = (name: string): Actor => ({ type: 'system', id: `fixture:${
 
 /** Webhook endpoints an organization may hold (contract-2 §2.4); a fixture may not pass it either. */
 const ENDPOINT_CAP = 32;
-const FIXTURE_LOCK = 7_411_029_114; // names the advisory lock fixture loads take on PostgreSQL
+const FIXTURE_LOCK = 7_411_029_115; // names the lock fixture loads take (see Sql.lockNamed); not the webhook leases' 7_411_029_114
 
 export interface Tally {
   created: number;
@@ -65,7 +65,7 @@ export class FixtureRepository {
    */
   async apply(tx: Sql, fixture: Fixture, secrets: SecretBox, now: number): Promise<OrganizationReport[]> {
     // concurrent loads (several processes starting with UPROF_FIXTURES) take turns
-    if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${FIXTURE_LOCK})`);
+    await tx.lockNamed(FIXTURE_LOCK);
     const reports: OrganizationReport[] = [];
     for (const [i, organization] of fixture.organizations.entries()) {
       const where = `organizations[${i}] ${JSON.stringify(organization.name)}`;

@@ -283,7 +283,7 @@ function forEngine(sql: Sql, statement: string): string {
  */
 export async function migrate(sql: Sql): Promise<string[]> {
   return sql.transaction(async (tx) => {
-    if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK})`);
+    await tx.lockNamed(MIGRATION_LOCK);
     await tx.run(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at BIGINT NOT NULL)`);
     const done = new Set((await tx.all<{ id: string }>('SELECT id FROM schema_migrations')).map((row) => row.id));
     const applied: string[] = [];

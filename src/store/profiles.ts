@@ -394,8 +394,7 @@ export class ProfileRepository {
 
   /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */
   private async lockedRow(tx: Sql, organizationId: string, id: string): Promise<Profile | null> {
-    const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
-    const [row] = await tx.rows(`SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?${lock}`, [organizationId, id]);
+    const [row] = await tx.rows(`SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?${tx.forUpdate()}`, [organizationId, id]);
     return live(row) ? toProfile(row) : null;
   }
 

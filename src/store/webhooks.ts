@@ -156,10 +156,8 @@ export class WebhookRepository {
   /** Inserts an endpoint unless the organization already has `cap`; false when the cap is reached. */
   async insert(endpoint: WebhookEndpoint, secretCiphertext: string, cap: number): Promise<boolean> {
     return this.endpointsChange(endpoint.organizationId, this.sql.transaction(async (tx) => {
-      if (tx.engine === 'postgres') {
-        // serialise creates per organization, so two racing creates cannot both take the last slot
-        await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`webhooks:${endpoint.organizationId}`]);
-      }
+      // serialise creates per organization, so two racing creates cannot both take the last slot
+      await tx.lockNamed(`webhooks:${endpoint.organizationId}`);
       const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE organization_id = ?', [endpoint.organizationId]);
       if (Number(row?.n ?? 0) >= cap) return false;
       await tx.run(
@@ -206,7 +204,7 @@ export class WebhookRepository {
   async update(organizationId: string, id: string, change: (current: WebhookEndpoint) => WebhookEndpoint): Promise<WebhookEndpoint | null> {
     return this.endpointsChange(organizationId, this.sql.transaction(async (tx) => {
       const row = await tx.get<EndpointRow>(
-        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`,
+        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.forUpdate()}`,
         [organizationId, id],
       );
       if (!row) return null;
@@ -255,7 +253,7 @@ export class WebhookRepository {
     if (limit <= 0) return [];
     return this.sql.transaction(async (tx) => {
       // one leaser at a time across processes, so that the caps count every lease
-      if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${LEASE_LOCK})`);
+      await tx.lockNamed(LEASE_LOCK);
       const busy = new Map<string, number>();
       for (const row of await tx.all<{ organization_id: string; endpoint_id: string }>(IN_FLIGHT, [now])) {
         for (const key of [row.organization_id, `${row.organization_id} ${row.endpoint_id}`]) busy.set(key, (busy.get(key) ?? 0) + 1);
@@ -268,7 +266,7 @@ export class WebhookRepository {
         turns.queues.push({ row: queue, taken: busy.get(`${queue.organization_id} ${queue.endpoint_id}`) ?? 0, due: null });
         organizations.set(queue.organization_id, turns);
       }
-      const skipLocked = tx.engine === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
+      const skipLocked = tx.forUpdate({ of: 'd', skipLocked: true });
       const leased: LeasedDelivery[] = [];
       for (let progress = true; progress && leased.length < limit; ) {
         progress = false;
@@ -336,7 +334,7 @@ export class WebhookRepository {
     disableAfter: number,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      const lock = tx.forUpdate();
       const endpoint = [delivery.organizationId, delivery.endpointId];
       if (outcome.kind === 'delivered') {
         // the endpoint answers: its count of failed events starts again (a row lock only when there is one to reset)
@@ -386,7 +384,7 @@ export class WebhookRepository {
   async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight' | 'disabled'> {
     return this.sql.transaction(async (tx) => {
       const endpoint = await tx.get<{ state: string }>(
-        `SELECT state FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR SHARE' : ''}`,
+        `SELECT state FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.forShare()}`,
         [organizationId, endpointId],
       );
       const exists = await tx.get<{ lease_until: number }>(

@@ -39,6 +39,9 @@ function recording(sql: Sql, log: Statement[]): Sql {
     run: (text, params) => (note(text, params), sql.run(text, params)),
     batch: (statements) => (log.push(...statements), sql.batch(statements)),
     transaction: (work) => sql.transaction((tx) => work(recording(tx, log))),
+    forUpdate: (options) => sql.forUpdate(options),
+    forShare: () => sql.forShare(),
+    lockNamed: (name) => sql.lockNamed(name),
     close: () => sql.close(),
   };
 }
