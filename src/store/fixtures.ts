@@ -8,6 +8,7 @@ import type { ProfileCache } from './profile-cache.js';
 import { putProfileStatements, storedProfile } from './profiles.js';
 import type { Sql } from './sql.js';
 import type { Subscriptions } from './subscriptions.js';
+import { subscriptionStatements } from './webhooks.js';
 import { DEFAULT_WORKSPACE_NAME, TenancyRepository } from './tenancy.js';
 
 /** Fixture writes are recorded in a profile's history as the server's, naming the fixture. */
@@ -231,6 +232,7 @@ async function applyOrganization(
         await tx.run("UPDATE webhook_deliveries SET state = 'dropped' WHERE organization_id = ? AND endpoint_id = ? AND state = 'pending'",
           [organizationId, endpoint.id]);
       }
+      await tx.batch(subscriptionStatements(organizationId, endpoint.id, endpoint));
       report.webhooks.updated++;
       continue;
     }
@@ -241,6 +243,7 @@ async function applyOrganization(
          failed_events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0, ?, ?)`,
       [organizationId, endpoint.id, endpoint.url, endpoint.name, endpoint.description, events, endpoint.state,
         secrets.seal(endpoint.signingSecret ?? newSigningSecret()), now, now]);
+    await tx.batch(subscriptionStatements(organizationId, endpoint.id, endpoint));
     report.webhooks.created++;
   }
 

@@ -9,6 +9,7 @@ import { statements as m0006 } from './migrations/0006_webhook_delivery_queues.j
 import { statements as m0007 } from './migrations/0007_console_session_revocations.js';
 import { statements as m0008 } from './migrations/0008_emulator_and_fixtures.js';
 import { statements as m0010 } from './migrations/0010_pages_evidence_branding_search.js';
+import { statements as m0013 } from './migrations/0013_webhook_endpoint_events.js';
 
 /**
  * One migration list for both engines, in the order they apply; each migration's statements live in its own
@@ -32,6 +33,7 @@ export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[
   { id: '0007_console_session_revocations', statements: m0007 },
   { id: '0008_emulator_and_fixtures', statements: m0008 },
   { id: '0010_pages_evidence_branding_search', statements: m0010 },
+  { id: '0013_webhook_endpoint_events', statements: m0013 },
 ];
 
 const MIGRATION_LOCK = 7_411_029_113; // any constant; names the lock every migrating process takes (Sql.lockNamed)

@@ -2,6 +2,7 @@ import type { Actor } from '../domain/history.js';
 import type { EndpointRecord, HistoryRecordLine, ProfileRecord, WorkspaceRecord } from '../transfer/records.js';
 import { COLUMNS, PROFILE_INSERT_COLUMNS, profileInsertValues, toProfile } from './profiles.js';
 import type { Param, Sql } from './sql.js';
+import { subscriptionStatements } from './webhooks.js';
 
 /**
  * What `uprof export` reads and `uprof import` writes, by organization, in keyset pages (constant memory at
@@ -146,6 +147,7 @@ export class ImportWriter {
          updated_at = excluded.updated_at`,
       [this.organizationId, e.id, e.url, e.name, e.description, JSON.stringify(e.enabledEvents), e.state, e.disabledReason, secretCiphertext,
         e.failedEvents, e.createdAt, e.updatedAt]);
+    await this.tx.batch(subscriptionStatements(this.organizationId, e.id, e));
   }
 }
 
@@ -157,5 +159,5 @@ export class ImportWriter {
  */
 export async function refreshStatistics(sql: Sql): Promise<void> {
   if (sql.engine !== 'postgres') return;
-  for (const table of ['user_profiles', 'profile_history', 'workspaces', 'webhook_endpoints']) await sql.run(`ANALYZE ${table}`);
+  for (const table of ['user_profiles', 'profile_history', 'workspaces', 'webhook_endpoints', 'webhook_endpoint_events']) await sql.run(`ANALYZE ${table}`);
 }

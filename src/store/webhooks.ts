@@ -63,7 +63,8 @@ export interface EndpointPageQuery {
 
 /**
  * The outbox rows for some events: each event once, and one pending delivery for every enabled endpoint
- * of the organization subscribed to its type — as statements, so they commit with the change itself.
+ * of the organization subscribed to its type — as statements, so they commit with the change itself. The
+ * subscribers are read from webhook_endpoint_events by (organization, event type): an index range.
  */
 export function outboxStatements(events: readonly EventData[], at: number, subscribed: ReadonlySet<string> | null): Statement[] {
   // `subscribed` (when known) leaves out the events no endpoint will receive: no statement at all
@@ -76,18 +77,36 @@ export function outboxStatements(events: readonly EventData[], at: number, subsc
         // only when some endpoint will receive it: most changes concern no one and cost no outbox row
         sql: `INSERT INTO webhook_events (organization_id, id, type, body, created_at)
               SELECT ?, ?, ?, ?, ? WHERE EXISTS (
-                SELECT 1 FROM webhook_endpoints WHERE organization_id = ? AND state = 'enabled' AND enabled_events LIKE ?)`,
-        params: [data.organization_id, id, data.type, body, at, data.organization_id, `%"${data.type}"%`],
+                SELECT 1 FROM webhook_endpoint_events WHERE organization_id = ? AND event_type = ?)`,
+        params: [data.organization_id, id, data.type, body, at, data.organization_id, data.type],
       },
       {
-        // enabled_events is a JSON array of quoted names, so the quoted name matches exactly one entry
         sql: `INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, state, attempts, retry_base, next_attempt_at, lease_until, created_at)
-              SELECT organization_id, id, ?, 'pending', 0, 0, ?, 0, ? FROM webhook_endpoints
-              WHERE organization_id = ? AND state = 'enabled' AND enabled_events LIKE ?`,
-        params: [id, at, at, data.organization_id, `%"${data.type}"%`],
+              SELECT organization_id, endpoint_id, ?, 'pending', 0, 0, ?, 0, ? FROM webhook_endpoint_events
+              WHERE organization_id = ? AND event_type = ?`,
+        params: [id, at, at, data.organization_id, data.type],
       },
     ];
   });
+}
+
+/**
+ * The statements that make an endpoint's rows in webhook_endpoint_events what fan-out needs: one per event
+ * type it is subscribed to while it is enabled, none while it is disabled or once it is gone. Every write of
+ * an endpoint's `enabled_events` or `state` runs them in its own transaction.
+ */
+export function subscriptionStatements(
+  organizationId: string,
+  endpointId: string,
+  endpoint: { enabledEvents: readonly string[]; state: 'enabled' | 'disabled' } | null,
+): Statement[] {
+  const clear = { sql: 'DELETE FROM webhook_endpoint_events WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, endpointId] };
+  const types = endpoint?.state === 'enabled' ? [...new Set(endpoint.enabledEvents)] : [];
+  if (types.length === 0) return [clear];
+  return [clear, {
+    sql: `INSERT INTO webhook_endpoint_events (organization_id, endpoint_id, event_type) VALUES ${types.map(() => '(?, ?, ?)').join(', ')}`,
+    params: types.flatMap((type) => [organizationId, endpointId, type]),
+  }];
 }
 
 /** How many attempts may be in flight at once, over every process sharing the database. */
@@ -160,11 +179,14 @@ export class WebhookRepository {
       await tx.lockNamed(`webhooks:${endpoint.organizationId}`);
       const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE organization_id = ?', [endpoint.organizationId]);
       if (Number(row?.n ?? 0) >= cap) return false;
-      await tx.run(
-        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}, secret_ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [endpoint.organizationId, endpoint.id, endpoint.url, endpoint.name, endpoint.description, JSON.stringify(endpoint.enabledEvents),
-          endpoint.state, endpoint.disabledReason, endpoint.failedEvents, endpoint.createdAt, endpoint.updatedAt, secretCiphertext],
-      );
+      await tx.batch([
+        {
+          sql: `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}, secret_ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          params: [endpoint.organizationId, endpoint.id, endpoint.url, endpoint.name, endpoint.description, JSON.stringify(endpoint.enabledEvents),
+            endpoint.state, endpoint.disabledReason, endpoint.failedEvents, endpoint.createdAt, endpoint.updatedAt, secretCiphertext],
+        },
+        ...subscriptionStatements(endpoint.organizationId, endpoint.id, endpoint),
+      ]);
       return true;
     }));
   }
@@ -218,6 +240,9 @@ export class WebhookRepository {
           next.failedEvents, next.updatedAt, organizationId, id],
       );
       if (next.state !== current.state) await tx.run(DROP_PENDING, [organizationId, id]);
+      if (next.state !== current.state || JSON.stringify(next.enabledEvents) !== JSON.stringify(current.enabledEvents)) {
+        await tx.batch(subscriptionStatements(organizationId, id, next));
+      }
       return next;
     }));
   }
@@ -226,6 +251,7 @@ export class WebhookRepository {
   async delete(organizationId: string, id: string): Promise<boolean> {
     const changes = await this.endpointsChange(organizationId, this.sql.batch([
       { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
+      ...subscriptionStatements(organizationId, id, null),
       { sql: 'DELETE FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_attempts WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
     ]));
@@ -370,7 +396,7 @@ export class WebhookRepository {
            WHERE organization_id = ? AND id = ? AND state = 'enabled' AND failed_events >= ?`,
           [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at, ...endpoint, disableAfter],
         );
-        if (disabled === 1) await tx.run(DROP_PENDING, endpoint);
+        if (disabled === 1) await tx.batch([{ sql: DROP_PENDING, params: endpoint }, ...subscriptionStatements(delivery.organizationId, delivery.endpointId, null)]);
       }
     });
   }
