@@ -1,6 +1,6 @@
 import type { Actor } from '../domain/history.js';
 import type { EndpointRecord, HistoryRecordLine, ProfileRecord, WorkspaceRecord } from '../transfer/records.js';
-import { COLUMNS, PROFILE_INSERT_COLUMNS, profileInsertValues, toProfile } from './profiles.js';
+import { AT, PROFILE_COLUMNS, PROFILE_INSERT_COLUMNS, profileInsertValues, toProfile } from './profile-table.js';
 import type { Param, Sql } from './sql.js';
 import { subscriptionStatements } from './webhooks.js';
 
@@ -23,7 +23,7 @@ export async function* exportProfiles(sql: Sql, organizationId: string): AsyncGe
   let after = '';
   for (;;) {
     const rows = await sql.rows(
-      `SELECT ${COLUMNS}, created_by_type, created_by_id, created_name FROM user_profiles
+      `SELECT ${PROFILE_COLUMNS}, created_by_type, created_by_id, created_name FROM user_profiles
        WHERE organization_id = ? AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
       [organizationId, after, PAGE]);
     for (const row of rows) {
@@ -31,7 +31,7 @@ export async function* exportProfiles(sql: Sql, organizationId: string): AsyncGe
       yield { profile: toProfile(row), createdBy: type === null ? null : { type, id }, createdName: name };
     }
     if (rows.length < PAGE) return;
-    after = rows[rows.length - 1][1] as string;
+    after = rows[rows.length - 1][AT.id] as string;
   }
 }
 
@@ -70,7 +70,7 @@ export async function* exportEndpoints(sql: Sql, organizationId: string, reveal:
   }
 }
 
-const PROFILES_PER_STATEMENT = 100; // 100 × 24 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
+const PROFILES_PER_STATEMENT = 100; // 100 × 24 parameters: under SQLite's 32,766 and PostgreSQL's 65,535 (see the test)
 const UPDATED_COLUMNS = PROFILE_INSERT_COLUMNS.filter((c) => c !== 'organization_id' && c !== 'id');
 const upsertProfiles = (n: number) =>
   `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES ` +
@@ -119,12 +119,8 @@ export class ImportWriter {
     if (this.profiles.length === 0) return;
     const params: Param[] = [];
     for (const { profile, createdBy, createdName } of this.profiles) {
-      const values = profileInsertValues(profile, createdBy ?? { type: 'system', id: null });
-      // profileInsertValues records the current name and a creator; an export carries the creation record as it was
-      values[3] = createdBy ? createdBy.type : null;
-      values[4] = createdBy ? createdBy.id : null;
-      values[5] = createdName;
-      params.push(...values);
+      // an export carries the creation record as it was
+      params.push(...profileInsertValues(profile, { type: 'system', id: null }, { by: createdBy, name: createdName }));
     }
     await this.tx.run(upsertProfiles(this.profiles.length), params);
     this.profiles = [];
