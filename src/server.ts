@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -26,24 +25,13 @@ import { registerBrandingAssets } from './pages/branding.js';
 import { registerPortal } from './portal/index.js';
 import { registerConsole } from './console/index.js';
 import { Standing } from './standing.js';
+import { Tokens } from './tokens.js';
 import { loadMasterKey, SecretBox } from './webhooks/secrets.js';
 import { DeliveryWorker } from './webhooks/worker.js';
 import type { Store } from './store/index.js';
 
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
 export const BODY_LIMIT = 1024 * 1024;
-
-
-/** Separate keys per purpose, derived from the one server secret every process on a database shares. */
-export function purposeKeys(secret: Buffer) {
-  const derive = (purpose: string) => createHmac('sha256', secret).update(purpose).digest();
-  return {
-    cursors: derive('list cursors'),
-    links: derive('hosted page links'),
-    forms: derive('page forms'),
-    sessions: derive('console sessions'),
-  };
-}
 
 /** The composition root: configuration + store → a ready Fastify app. */
 export interface AppOptions {
@@ -54,7 +42,7 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
-  const keys = purposeKeys(await store.serverSecret());
+  const tokens = new Tokens(await store.serverSecret());
   const clock = new Clock(options.now ?? Date.now, config.emulator ? store.emulator : null);
   const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
   // UPROF_FIXTURES: loaded before serving, by the process that keeps the profiles in memory (docs/fixtures.md)
@@ -64,10 +52,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     store,
     keys: new KeyResolver(store, config.keyCacheTtlMs),
     authFailures: new FailureThrottle(config.authFailures, () => clock.wall()),
-    cursors: new CursorCodec(keys.cursors),
-    linkKey: keys.links,
-    formKey: keys.forms,
-    sessionKey: keys.sessions,
+    cursors: new CursorCodec(tokens),
+    tokens,
     clock,
     standing: new Standing(store, (organizationId) => clock.now(organizationId)),
     secrets,

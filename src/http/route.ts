@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { CursorCodec } from '../domain/cursor.js';
+import type { Tokens } from '../tokens.js';
 import { emulate, routeName } from './emulator.js';
 import { noRoute } from './errors.js';
 import { profileNotFound } from '../errors.js';
@@ -23,12 +24,8 @@ export interface Deps {
   /** the budget of failed authentication attempts per client address (API keys and console sign-in) */
   authFailures: FailureThrottle;
   cursors: CursorCodec;
-  /** the key that signs hosted-page link tokens */
-  linkKey: Buffer;
-  /** the key that signs CSRF tokens of hosted-page forms */
-  formKey: Buffer;
-  /** the key that signs review-console session cookies */
-  sessionKey: Buffer;
+  /** seals and opens the signed tokens of links, console sessions and page forms */
+  tokens: Tokens;
   /** every rule's time, per organization (the emulator's test clock moves it) */
   clock: Clock;
   /** every change to programs and enforcement (operator API, console, portal) */

@@ -19,7 +19,7 @@ export async function mintLink(deps: Deps, organizationId: string, profileId: st
   const now = deps.clock.now(organizationId);
   if (!(await deps.store.profiles.find(organizationId, profileId))) throw profileNotFound(profileId);
   const expiresAt = now + ttlMs;
-  const token = mintLinkToken(deps.linkKey, { organizationId, expiresAt });
+  const token = mintLinkToken(deps.tokens, { organizationId, expiresAt });
   await deps.store.urlTokens.insert(hashToken(token), { organizationId, profileId, kind, createdAt: now, expiresAt });
   return { url: linkUrl(deps.config.publicUrl, kind, token), expires_at: formatTimestamp(expiresAt) };
 }
