@@ -81,7 +81,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     // 404 in our envelope, like any malformed id (decisions §22)
     frameworkErrors: (_error, _request, reply) => {
       reply.header('request-id', reply.request.id);
-      return sendError(reply, notFound('Not found.'));
+      void sendError(reply, notFound('Not found.'));
     },
     logger: loggerOptions(config),
     // one line per request, written when it ends (observeRequests)

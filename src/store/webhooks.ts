@@ -200,7 +200,7 @@ export class WebhookRepository {
   async page(organizationId: string, query: EndpointPageQuery): Promise<WebhookEndpoint[]> {
     const params: Param[] = [organizationId];
     let where = '';
-    let dir = query.order === 'asc' ? 'ASC' : 'DESC';
+    const dir = query.order === 'asc' ? 'ASC' : 'DESC';
     if (query.afterId) {
       where = ` AND id ${query.order === 'asc' ? '>' : '<'} ?`;
       params.push(query.afterId);
