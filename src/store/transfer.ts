@@ -2,7 +2,8 @@ import type { Actor } from '../domain/history.js';
 import type { EndpointRecord, HistoryRecordLine, ProfileRecord, WorkspaceRecord } from '../transfer/records.js';
 import { AT, PROFILE_COLUMNS, PROFILE_INSERT_COLUMNS, profileInsertValues, toProfile } from './profile-table.js';
 import type { Param, Sql } from './sql.js';
-import { subscriptionStatements } from './webhooks.js';
+import { subscriptionStatements, type WebhookEndpoint } from './webhooks.js';
+import { ENDPOINT_COLUMNS, endpointInsertStatement, toEndpoint, type EndpointRow } from './endpoint-table.js';
 
 /**
  * What `uprof export` reads and `uprof import` writes, by organization, in keyset pages (constant memory at
@@ -55,18 +56,11 @@ export async function* exportHistory(sql: Sql, organizationId: string): AsyncGen
 
 /** Endpoints with their sealed secrets (as stored); `reveal` opens one when the export carries them in clear. */
 export async function* exportEndpoints(sql: Sql, organizationId: string, reveal: ((sealed: string) => string) | null): AsyncGenerator<EndpointRecord> {
-  const rows = await sql.all<{
-    id: string; url: string; name: string; description: string; enabled_events: string; state: 'enabled' | 'disabled';
-    disabled_reason: string; failed_events: number; created_at: number; updated_at: number; secret_ciphertext: string;
-  }>(
-    `SELECT id, url, name, description, enabled_events, state, disabled_reason, failed_events, created_at, updated_at, secret_ciphertext
-     FROM webhook_endpoints WHERE organization_id = ? ORDER BY id`, [organizationId]);
+  const rows = await sql.all<EndpointRow & { secret_ciphertext: string }>(
+    `SELECT ${ENDPOINT_COLUMNS}, secret_ciphertext FROM webhook_endpoints WHERE organization_id = ? ORDER BY id`, [organizationId]);
   for (const r of rows) {
-    yield {
-      id: r.id, url: r.url, name: r.name, description: r.description, enabledEvents: JSON.parse(r.enabled_events), state: r.state,
-      disabledReason: r.disabled_reason, failedEvents: Number(r.failed_events), createdAt: r.created_at, updatedAt: r.updated_at,
-      secret: reveal ? { clear: reveal(r.secret_ciphertext) } : { sealed: r.secret_ciphertext },
-    };
+    const { organizationId: _organization, ...endpoint } = toEndpoint(r);
+    yield { ...endpoint, secret: reveal ? { clear: reveal(r.secret_ciphertext) } : { sealed: r.secret_ciphertext } };
   }
 }
 
@@ -134,16 +128,9 @@ export class ImportWriter {
   }
 
   async endpoint(e: EndpointRecord, secretCiphertext: string): Promise<void> {
-    await this.tx.run(
-      `INSERT INTO webhook_endpoints (organization_id, id, url, name, description, enabled_events, state, disabled_reason, secret_ciphertext,
-         failed_events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (organization_id, id) DO UPDATE SET url = excluded.url, name = excluded.name, description = excluded.description,
-         enabled_events = excluded.enabled_events, state = excluded.state, disabled_reason = excluded.disabled_reason,
-         secret_ciphertext = excluded.secret_ciphertext, failed_events = excluded.failed_events, created_at = excluded.created_at,
-         updated_at = excluded.updated_at`,
-      [this.organizationId, e.id, e.url, e.name, e.description, JSON.stringify(e.enabledEvents), e.state, e.disabledReason, secretCiphertext,
-        e.failedEvents, e.createdAt, e.updatedAt]);
-    await this.tx.batch(subscriptionStatements(this.organizationId, e.id, e));
+    const { secret: _secret, ...fields } = e;
+    const endpoint = { ...fields, organizationId: this.organizationId, enabledEvents: e.enabledEvents as WebhookEndpoint['enabledEvents'] };
+    await this.tx.batch([endpointInsertStatement(endpoint, secretCiphertext, { upsert: true }), ...subscriptionStatements(this.organizationId, e.id, e)]);
   }
 }
 

@@ -3,6 +3,7 @@ import type { EventData, EventType } from '../domain/events.js';
 import { newEventId } from '../ids.js';
 import type { Param, Sql, Statement } from './sql.js';
 import type { Subscriptions } from './subscriptions.js';
+import { ENDPOINT_COLUMNS, endpointInsertStatement, endpointUpdateStatement, toEndpoint, type EndpointRow } from './endpoint-table.js';
 
 export interface WebhookEndpoint {
   id: string;
@@ -18,17 +19,6 @@ export interface WebhookEndpoint {
   createdAt: number;
   updatedAt: number;
 }
-
-interface EndpointRow {
-  organization_id: string; id: string; url: string; name: string; description: string; enabled_events: string;
-  state: 'enabled' | 'disabled'; disabled_reason: string; failed_events: number; created_at: number; updated_at: number;
-}
-const ENDPOINT_COLUMNS = 'organization_id, id, url, name, description, enabled_events, state, disabled_reason, failed_events, created_at, updated_at';
-const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
-  id: r.id, organizationId: r.organization_id, url: r.url, name: r.name, description: r.description,
-  enabledEvents: JSON.parse(r.enabled_events), state: r.state, disabledReason: r.disabled_reason, failedEvents: r.failed_events,
-  createdAt: r.created_at, updatedAt: r.updated_at,
-});
 
 /** A delivery the worker has leased: everything needed to make one attempt. */
 export interface LeasedDelivery {
@@ -180,11 +170,7 @@ export class WebhookRepository {
       const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE organization_id = ?', [endpoint.organizationId]);
       if (Number(row?.n ?? 0) >= cap) return false;
       await tx.batch([
-        {
-          sql: `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}, secret_ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-          params: [endpoint.organizationId, endpoint.id, endpoint.url, endpoint.name, endpoint.description, JSON.stringify(endpoint.enabledEvents),
-            endpoint.state, endpoint.disabledReason, endpoint.failedEvents, endpoint.createdAt, endpoint.updatedAt, secretCiphertext],
-        },
+        endpointInsertStatement(endpoint, secretCiphertext),
         ...subscriptionStatements(endpoint.organizationId, endpoint.id, endpoint),
       ]);
       return true;
@@ -233,12 +219,7 @@ export class WebhookRepository {
       const current = toEndpoint(row);
       const next = change(current);
       if (next === current) return current;
-      await tx.run(
-        `UPDATE webhook_endpoints SET url = ?, name = ?, description = ?, enabled_events = ?, state = ?, disabled_reason = ?,
-           failed_events = ?, updated_at = ? WHERE organization_id = ? AND id = ?`,
-        [next.url, next.name, next.description, JSON.stringify(next.enabledEvents), next.state, next.disabledReason,
-          next.failedEvents, next.updatedAt, organizationId, id],
-      );
+      await tx.batch([endpointUpdateStatement({ ...next, organizationId, id })]);
       if (next.state !== current.state) await tx.run(DROP_PENDING, [organizationId, id]);
       if (next.state !== current.state || JSON.stringify(next.enabledEvents) !== JSON.stringify(current.enabledEvents)) {
         await tx.batch(subscriptionStatements(organizationId, id, next));
