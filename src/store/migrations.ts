@@ -1,21 +1,12 @@
 import { createHash } from 'node:crypto';
 import type { Sql } from './sql.js';
-import { statements as m0001 } from './migrations/0001_tenancy_and_profiles.js';
-import { statements as m0002 } from './migrations/0002_programs_enforcement_history.js';
-import { statements as m0003 } from './migrations/0003_webhooks.js';
-import { statements as m0004 } from './migrations/0004_covering_list_indexes.js';
-import { statements as m0005 } from './migrations/0005_creation_record_in_profile_row.js';
-import { statements as m0006 } from './migrations/0006_webhook_delivery_queues.js';
-import { statements as m0007 } from './migrations/0007_console_session_revocations.js';
-import { statements as m0008 } from './migrations/0008_emulator_and_fixtures.js';
-import { statements as m0010 } from './migrations/0010_pages_evidence_branding_search.js';
-import { statements as m0013 } from './migrations/0013_webhook_endpoint_events.js';
 
 /**
- * One migration list for both engines, in the order they apply; each migration's statements live in its own
- * file under migrations/ (adding one is a new file and one line here). The SQL is portable; `{{key}}` marks
- * a text column that is compared or sorted: PostgreSQL gets `COLLATE "C"` there so that both engines order by
- * code point and answer byte for byte the same (SQLite's BINARY collation already does).
+ * One migration list for both engines, in the order they apply. Each migration's statements live in its own
+ * file under migrations/, named by its id: adding one is a new file and its id on one line here. The SQL is
+ * portable; `{{key}}` marks a text column that is compared or sorted: PostgreSQL gets `COLLATE "C"` there so
+ * that both engines order by code point and answer byte for byte the same (SQLite's BINARY collation already
+ * does).
  *
  * Every table leads its primary key with the organization, and no id comes from a sequence, so the
  * tables can be distributed by organization.
@@ -23,18 +14,28 @@ import { statements as m0013 } from './migrations/0013_webhook_endpoint_events.j
  * A migration, once released, never changes: the checksum of its statements as run is recorded when it is
  * applied, and a database whose record differs from this code's refuses to start (see `migrate`).
  */
-export const MIGRATIONS: readonly { id: string; statements: readonly string[] }[] = [
-  { id: '0001_tenancy_and_profiles', statements: m0001 },
-  { id: '0002_programs_enforcement_history', statements: m0002 },
-  { id: '0003_webhooks', statements: m0003 },
-  { id: '0004_covering_list_indexes', statements: m0004 },
-  { id: '0005_creation_record_in_profile_row', statements: m0005 },
-  { id: '0006_webhook_delivery_queues', statements: m0006 },
-  { id: '0007_console_session_revocations', statements: m0007 },
-  { id: '0008_emulator_and_fixtures', statements: m0008 },
-  { id: '0010_pages_evidence_branding_search', statements: m0010 },
-  { id: '0013_webhook_endpoint_events', statements: m0013 },
+export const MIGRATION_ORDER: readonly string[] = [
+  '0001_tenancy_and_profiles',
+  '0002_programs_enforcement_history',
+  '0003_webhooks',
+  '0004_covering_list_indexes',
+  '0005_creation_record_in_profile_row',
+  '0006_webhook_delivery_queues',
+  '0007_console_session_revocations',
+  '0008_emulator_and_fixtures',
+  '0010_pages_evidence_branding_search',
+  '0013_webhook_endpoint_events',
 ];
+
+export interface Migration {
+  id: string;
+  statements: readonly string[];
+}
+
+/** The migrations in their order, each read from its file (`statements`). */
+export const MIGRATIONS: readonly Migration[] = await Promise.all(
+  MIGRATION_ORDER.map(async (id) => ({ id, statements: ((await import(`./migrations/${id}.js`)) as { statements: readonly string[] }).statements })),
+);
 
 const MIGRATION_LOCK = 7_411_029_113; // any constant; names the lock every migrating process takes (Sql.lockNamed)
 
