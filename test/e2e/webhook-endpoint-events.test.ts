@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { before, describe, it } from 'node:test';
 import type { EventType } from '../../src/domain/events.ts';
 import { newProfile, updatedProfile } from '../../src/domain/profile.ts';
 import { newId } from '../../src/ids.ts';
@@ -8,6 +8,7 @@ import { MIGRATIONS } from '../../src/store/migrations.ts';
 import type { Sql } from '../../src/store/sql.ts';
 import type { WebhookEndpoint } from '../../src/store/webhooks.ts';
 import { engines } from '../support/engines.ts';
+import { describeEachStore } from '../support/suite.ts';
 
 /**
  * Webhook fan-out reads webhook_endpoint_events (organization, event type → enabled endpoint), kept in step
@@ -54,75 +55,68 @@ async function fannedOut(store: Store, organizationId: string): Promise<Record<s
   return out;
 }
 
-for (const engine of await engines()) {
-  describe(`webhook_endpoint_events [${engine.name}]`, () => {
-    let store: Store;
-    let drop: () => Promise<void>;
-    before(async () => {
-      const database = await engine.createDatabase();
-      drop = database.drop;
-      store = await openStore({ databaseUrl: database.url });
-    });
-    after(async () => {
-      await store?.close();
-      await drop?.();
-    });
-
-    it('follows create, update of the events, disable, enable and delete; fan-out reaches exactly the enabled subscribers', async () => {
-      const org = await organization(store, 'Events in step');
-      const a = endpoint(org, ['user_profile.created', 'user_profile.updated']);
-      const b = endpoint(org, ['user_profile.created']);
-      const off = endpoint(org, ['user_profile.created'], 'disabled');
-      for (const e of [a, b, off]) assert.equal(await store.webhooks.insert(e, 'sealed', 32), true);
-      assert.deepEqual(await subscriptions(store.sql, org),
-        [...lines(a.id, ['user_profile.created', 'user_profile.updated']), ...lines(b.id, ['user_profile.created'])].sort());
-      assert.deepEqual(await fannedOut(store, org), { 'user_profile.created': [a.id, b.id].sort(), 'user_profile.updated': [a.id] });
-
-      await store.webhooks.update(org, b.id, (e) => ({ ...e, enabledEvents: ['user_profile.updated', 'user_profile.deleted'] }));
-      await store.webhooks.update(org, a.id, (e) => ({ ...e, state: 'disabled' }));
-      await store.webhooks.update(org, off.id, (e) => ({ ...e, state: 'enabled' }));
-      assert.deepEqual(await subscriptions(store.sql, org),
-        [...lines(b.id, ['user_profile.deleted', 'user_profile.updated']), ...lines(off.id, ['user_profile.created'])].sort());
-      assert.deepEqual(await fannedOut(store, org), { 'user_profile.created': [off.id], 'user_profile.updated': [b.id] });
-
-      // a change of anything else leaves the rows as they are
-      await store.webhooks.update(org, b.id, (e) => ({ ...e, description: 'renamed' }));
-      assert.equal((await subscriptions(store.sql, org)).length, 3);
-
-      assert.equal(await store.webhooks.delete(org, off.id), true);
-      assert.deepEqual(await subscriptions(store.sql, org), lines(b.id, ['user_profile.deleted', 'user_profile.updated']));
-      await store.webhooks.update(org, a.id, (e) => ({ ...e, state: 'enabled' }));
-      assert.deepEqual(await subscriptions(store.sql, org),
-        [...lines(a.id, ['user_profile.created', 'user_profile.updated']), ...lines(b.id, ['user_profile.deleted', 'user_profile.updated'])].sort());
-    });
-
-    it("the worker's auto-disable takes the endpoint's subscriptions away with its queue, in the same transaction", async () => {
-      const org = await organization(store, 'Auto-disabled');
-      const failing = endpoint(org, ['user_profile.created']);
-      const kept = endpoint(org, ['user_profile.created']);
-      for (const e of [failing, kept]) await store.webhooks.insert(e, 'sealed', 32);
-      await fannedOut(store, org);
-      await fannedOut(store, org);
-      const now = Date.now();
-      const leased = (await store.webhooks.lease(now, now + 60_000, 10, CAPS, org)).filter((d) => d.endpointId === failing.id);
-      assert.equal(leased.length, 2);
-      // the first failed event disables it (disableAfter 1); its other pending delivery is dropped
-      await store.webhooks.recordAttempt(leased[0], { at: now, status: 500, latencyMs: 1, error: 'HTTP 500' }, { kind: 'failed' }, 1);
-      assert.equal((await store.webhooks.find(org, failing.id))!.state, 'disabled');
-      assert.deepEqual(await subscriptions(store.sql, org), lines(kept.id, ['user_profile.created']));
-      assert.deepEqual((await fannedOut(store, org))['user_profile.created'], [kept.id]);
-    });
-
-    it('an endpoint of another organization is never reached, and an organization without subscribers queues no event', async () => {
-      const org = await organization(store, 'Subscribed');
-      const other = await organization(store, 'Not subscribed');
-      await store.webhooks.insert(endpoint(org, ['user_profile.created']), 'sealed', 32);
-      assert.deepEqual(await fannedOut(store, other), {});
-      const events = await store.sql.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM webhook_events WHERE organization_id = ?', [other]);
-      assert.equal(Number(events!.n), 0);
-    });
+describeEachStore('webhook_endpoint_events', (current) => {
+  let store: Store;
+  before(() => {
+    store = current();
   });
 
+  it('follows create, update of the events, disable, enable and delete; fan-out reaches exactly the enabled subscribers', async () => {
+    const org = await organization(store, 'Events in step');
+    const a = endpoint(org, ['user_profile.created', 'user_profile.updated']);
+    const b = endpoint(org, ['user_profile.created']);
+    const off = endpoint(org, ['user_profile.created'], 'disabled');
+    for (const e of [a, b, off]) assert.equal(await store.webhooks.insert(e, 'sealed', 32), true);
+    assert.deepEqual(await subscriptions(store.sql, org),
+      [...lines(a.id, ['user_profile.created', 'user_profile.updated']), ...lines(b.id, ['user_profile.created'])].sort());
+    assert.deepEqual(await fannedOut(store, org), { 'user_profile.created': [a.id, b.id].sort(), 'user_profile.updated': [a.id] });
+
+    await store.webhooks.update(org, b.id, (e) => ({ ...e, enabledEvents: ['user_profile.updated', 'user_profile.deleted'] }));
+    await store.webhooks.update(org, a.id, (e) => ({ ...e, state: 'disabled' }));
+    await store.webhooks.update(org, off.id, (e) => ({ ...e, state: 'enabled' }));
+    assert.deepEqual(await subscriptions(store.sql, org),
+      [...lines(b.id, ['user_profile.deleted', 'user_profile.updated']), ...lines(off.id, ['user_profile.created'])].sort());
+    assert.deepEqual(await fannedOut(store, org), { 'user_profile.created': [off.id], 'user_profile.updated': [b.id] });
+
+    // a change of anything else leaves the rows as they are
+    await store.webhooks.update(org, b.id, (e) => ({ ...e, description: 'renamed' }));
+    assert.equal((await subscriptions(store.sql, org)).length, 3);
+
+    assert.equal(await store.webhooks.delete(org, off.id), true);
+    assert.deepEqual(await subscriptions(store.sql, org), lines(b.id, ['user_profile.deleted', 'user_profile.updated']));
+    await store.webhooks.update(org, a.id, (e) => ({ ...e, state: 'enabled' }));
+    assert.deepEqual(await subscriptions(store.sql, org),
+      [...lines(a.id, ['user_profile.created', 'user_profile.updated']), ...lines(b.id, ['user_profile.deleted', 'user_profile.updated'])].sort());
+  });
+
+  it("the worker's auto-disable takes the endpoint's subscriptions away with its queue, in the same transaction", async () => {
+    const org = await organization(store, 'Auto-disabled');
+    const failing = endpoint(org, ['user_profile.created']);
+    const kept = endpoint(org, ['user_profile.created']);
+    for (const e of [failing, kept]) await store.webhooks.insert(e, 'sealed', 32);
+    await fannedOut(store, org);
+    await fannedOut(store, org);
+    const now = Date.now();
+    const leased = (await store.webhooks.lease(now, now + 60_000, 10, CAPS, org)).filter((d) => d.endpointId === failing.id);
+    assert.equal(leased.length, 2);
+    // the first failed event disables it (disableAfter 1); its other pending delivery is dropped
+    await store.webhooks.recordAttempt(leased[0], { at: now, status: 500, latencyMs: 1, error: 'HTTP 500' }, { kind: 'failed' }, 1);
+    assert.equal((await store.webhooks.find(org, failing.id))!.state, 'disabled');
+    assert.deepEqual(await subscriptions(store.sql, org), lines(kept.id, ['user_profile.created']));
+    assert.deepEqual((await fannedOut(store, org))['user_profile.created'], [kept.id]);
+  });
+
+  it('an endpoint of another organization is never reached, and an organization without subscribers queues no event', async () => {
+    const org = await organization(store, 'Subscribed');
+    const other = await organization(store, 'Not subscribed');
+    await store.webhooks.insert(endpoint(org, ['user_profile.created']), 'sealed', 32);
+    assert.deepEqual(await fannedOut(store, other), {});
+    const events = await store.sql.get<{ n: number | string }>('SELECT COUNT(*) AS n FROM webhook_events WHERE organization_id = ?', [other]);
+    assert.equal(Number(events!.n), 0);
+  });
+});
+
+for (const engine of await engines()) {
   describe(`migration 0013 fills webhook_endpoint_events from the endpoints [${engine.name}]`, () => {
     it('one row per subscribed type of each enabled endpoint; disabled endpoints have none', async () => {
       const database = await engine.createDatabase();
