@@ -33,7 +33,7 @@ import { CursorCodec } from '../src/domain/cursor.ts';
 import { asciiFold } from '../src/domain/text.ts';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
-import { purposeKeys } from '../src/server.ts';
+import { Tokens } from '../src/tokens.ts';
 import { BATCH, generate, mulberry32, postgresEngine, sqliteEngine, type EngineRun, type Seeded } from './seed.ts';
 import {
   DEFAULT_POSTGRES_URL, SERVE, killChildren, percentile, startServer, stop, table, type Server,
@@ -143,7 +143,7 @@ async function walk(base: string, headers: Record<string, string>, query: string
 
 /** A name-order cursor positioned on a nameless profile, signed as the server signs cursors. */
 function mintedCursor(secret: Buffer, id: string): string {
-  return new CursorCodec(purposeKeys(secret).cursors).encode({ order: 'desc', orderBy: 'name', filter: '' }, { by: 'name', name: null, id });
+  return new CursorCodec(new Tokens(secret)).encode({ order: 'desc', orderBy: 'name', filter: '' }, { by: 'name', name: null, id });
 }
 
 // ---------- the run ----------

@@ -11,7 +11,7 @@ import pg from 'pg';
 import type { Actor } from '../src/domain/history.ts';
 import { newProfile, type Profile } from '../src/domain/profile.ts';
 import { newId } from '../src/ids.ts';
-import { PROFILE_INSERT_COLUMNS, profileInsertValues } from '../src/store/profiles.ts';
+import { PROFILE_INSERT_COLUMNS, PROFILE_INSERT_TYPES, profileInsertValues } from '../src/store/profile-table.ts';
 import { freshPostgresSchema, shown } from './support.ts';
 
 // ---------- rows, as ProfileRepository.insert writes them ----------
@@ -19,10 +19,7 @@ import { freshPostgresSchema, shown } from './support.ts';
 const INSERT_COLUMNS = PROFILE_INSERT_COLUMNS;
 export const BATCH = 10_000; // rows per transaction
 const SQLITE_ROWS_PER_STATEMENT = 100; // 100 × 24 parameters, well under SQLite's 32,766
-const PG_TYPES = [
-  'text', 'text', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'text', 'bigint', 'text', 'text', 'text',
-  'text', 'text', 'text', 'text', 'text', 'text', 'integer', 'bigint', 'bigint',
-];
+const PG_TYPES = PROFILE_INSERT_TYPES;
 
 const LOADER: Actor = { type: 'system', id: null };
 const rowOf = (profile: Profile) => profileInsertValues(profile, LOADER);

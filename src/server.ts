@@ -1,4 +1,3 @@
-import { createHmac } from 'node:crypto';
 import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import { Clock } from './clock.js';
 import type { Config } from './config.js';
@@ -28,6 +27,7 @@ import { registerBrandingAssets } from './pages/branding.js';
 import { registerPortal } from './portal/index.js';
 import { registerConsole } from './console/index.js';
 import { Standing } from './standing.js';
+import { Tokens } from './tokens.js';
 import { loadMasterKey, SecretBox } from './webhooks/secrets.js';
 import { DeliveryWorker } from './webhooks/worker.js';
 import type { Store } from './store/index.js';
@@ -40,18 +40,6 @@ import { mintLink } from './links.js';
 /** Request bodies above 1 MiB are refused with 413 `request_too_large`. */
 export const BODY_LIMIT = 1024 * 1024;
 
-
-/** Separate keys per purpose, derived from the one server secret every process on a database shares. */
-export function purposeKeys(secret: Buffer) {
-  const derive = (purpose: string) => createHmac('sha256', secret).update(purpose).digest();
-  return {
-    cursors: derive('list cursors'),
-    links: derive('hosted page links'),
-    forms: derive('page forms'),
-    sessions: derive('console sessions'),
-  };
-}
-
 /** The composition root: configuration + store → a ready Fastify app. */
 export interface AppOptions {
   /** the real time (tests move it); every rule reads it through the Clock */
@@ -61,7 +49,7 @@ export interface AppOptions {
 }
 
 export async function buildApp(config: Config, store: Store, options: AppOptions = {}): Promise<FastifyInstance> {
-  const keys = purposeKeys(await store.serverSecret());
+  const tokens = new Tokens(await store.serverSecret());
   const clock = new Clock(options.now ?? Date.now, config.emulator ? store.emulator : null);
   const secrets = new SecretBox(loadMasterKey(config.masterKey, config.masterKeyFile));
   // UPROF_FIXTURES: loaded before serving, by the process that keeps the profiles in memory (docs/fixtures.md)
@@ -74,7 +62,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     now: () => clock.wall(),
     log: { debug: (obj, msg) => app.log.debug(obj, msg), warn: (obj, msg) => app.log.warn(obj, msg) },
     actionLink: async (organizationId, profileId) => {
-      const link = await mintLink({ config, store, linkKey: keys.links, clock }, organizationId, profileId, 'action', ACTION_URL_TTL_MS);
+      const link = await mintLink({ config, store, tokens, clock }, organizationId, profileId, 'action', ACTION_URL_TTL_MS);
       return { url: link.url, expiresAt: Date.parse(link.expires_at) };
     },
   });
@@ -85,10 +73,8 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     authFailures: new FailureThrottle(config.authFailures, () => clock.wall()),
     rateLimits: new RateLimiter(config.rateLimit, bucketStore(config, () => clock.wall()), () => clock.wall()),
     idempotency: new Idempotency(store, config.idempotency, () => clock.wall()),
-    cursors: new CursorCodec(keys.cursors),
-    linkKey: keys.links,
-    formKey: keys.forms,
-    sessionKey: keys.sessions,
+    cursors: new CursorCodec(tokens),
+    tokens,
     clock,
     standing: new Standing(store, (organizationId) => clock.now(organizationId)),
     secrets,
@@ -117,7 +103,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
     // 404 in our envelope, like any malformed id (decisions §22)
     frameworkErrors: (_error, _request, reply) => {
       reply.header('request-id', reply.request.id);
-      return sendError(reply, notFound('Not found.'));
+      void sendError(reply, notFound('Not found.'));
     },
     logger: loggerOptions(config),
     // one line per request, written when it ends (observeRequests)

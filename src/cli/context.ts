@@ -128,7 +128,7 @@ export function explain(error: unknown, context: { databaseUrl?: string; host?: 
   const message = e?.message ?? String(error);
   if (error instanceof CliError) return message;
   const database = context.databaseUrl ? shownUrl(context.databaseUrl) : 'the database';
-  switch (e?.code) {
+  switch (e?.code ?? '') {
     case 'EADDRINUSE':
       return `port ${context.port ?? e.port} on ${context.host ?? e.address} is in use: set PORT to a free port, or stop what listens there.`;
     case 'EACCES':

@@ -114,7 +114,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
 
   /** The signed-in operator, or null when the cookie is missing, tampered, expired, or its key is no longer live. */
   async function signedIn(request: FastifyRequest): Promise<Operator | null> {
-    const session = openSession(deps.sessionKey, readCookie(request.headers.cookie, cookies().session.name), deps.clock.wall());
+    const session = openSession(deps.tokens, readCookie(request.headers.cookie, cookies().session.name), deps.clock.wall());
     if (!session) return null;
     // signed out on any process: the cookie is still well signed, but the database says it is over
     if (await deps.store.consoleSessions.isRevoked(session.o, session.s)) return null;
@@ -127,7 +127,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       session,
       organizationId: session.o,
       actor: { type: 'operator', id: key.id },
-      viewer: { csrf: csrfToken(deps.formKey, sessionBinding(session)), organizationName: organization.name, keyId: key.id },
+      viewer: { csrf: csrfToken(deps.tokens, sessionBinding(session)), organizationName: organization.name, keyId: key.id },
     };
   }
 
@@ -191,7 +191,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       const params = request.params as Record<string, string>;
       const id = params.id;
       const fields = formOf(request);
-      if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(fields, 'csrf'))) return forbidden(reply, profileUrl(id));
+      if (!csrfValid(deps.tokens, sessionBinding(op.session), formValue(fields, 'csrf'))) return forbidden(reply, profileUrl(id));
       if (!isWellFormedId('uprof', id)) throw notFound(`No user profile ${JSON.stringify(id)} in your organization.`);
       let saved: keyof typeof SAVED | Confirmation;
       try {
@@ -218,14 +218,14 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   app.get('/sign-in', async (request, reply) => {
     if (await signedIn(request)) return reply.redirect('/console', 303);
     const nonce = newSignInNonce(deps.clock.wall());
-    return sendPage(reply.header('set-cookie', setCookie(cookies().signIn, sealSignInNonce(deps.sessionKey, nonce), SIGN_IN_TTL_MS)), 200,
-      'Sign in to the review console', signInBody(csrfToken(deps.formKey, signInBinding(nonce))));
+    return sendPage(reply.header('set-cookie', setCookie(cookies().signIn, sealSignInNonce(deps.tokens, nonce), SIGN_IN_TTL_MS)), 200,
+      'Sign in to the review console', signInBody(csrfToken(deps.tokens, signInBinding(nonce))));
   });
 
   app.post('/sign-in', async (request, reply) => {
     const fields = formOf(request);
-    const nonce = openSignInNonce(deps.sessionKey, readCookie(request.headers.cookie, cookies().signIn.name), deps.clock.wall());
-    if (!nonce || !csrfValid(deps.formKey, signInBinding(nonce), formValue(fields, 'csrf'))) return forbidden(reply, SIGN_IN);
+    const nonce = openSignInNonce(deps.tokens, readCookie(request.headers.cookie, cookies().signIn.name), deps.clock.wall());
+    if (!nonce || !csrfValid(deps.tokens, signInBinding(nonce), formValue(fields, 'csrf'))) return forbidden(reply, SIGN_IN);
     const secret = (formValue(fields, 'key') ?? '').trim();
     const key = secret ? await deps.keys.resolve(secret) : null;
     if (!key || key.revokedAt !== null || key.role !== 'operator') {
@@ -233,11 +233,11 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       const refusal = deps.authFailures.fail(request.ip, authenticationFailed('That is not a live operator key. Platform and admin keys cannot sign in here.'));
       if (refusal instanceof RateLimitError) reply.header('retry-after', String(refusal.retryAfterSeconds));
       return sendPage(reply, refusal.status, refusal instanceof RateLimitError ? 'Too many attempts' : 'Sign in to the review console',
-        signInBody(csrfToken(deps.formKey, signInBinding(nonce)), refusal.message));
+        signInBody(csrfToken(deps.tokens, signInBinding(nonce)), refusal.message));
     }
     const session = newSession(key.id, key.organizationId, deps.clock.wall());
     reply.header('set-cookie', [
-      setCookie(cookies().session, sealSession(deps.sessionKey, session), SESSION_TTL_MS),
+      setCookie(cookies().session, sealSession(deps.tokens, session), SESSION_TTL_MS),
       setCookie(cookies().signIn, '', 0),
     ]);
     return reply.redirect('/console', 303);
@@ -246,7 +246,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
   app.post('/sign-out', async (request, reply) => {
     const op = await signedIn(request);
     if (!op) return toSignIn(request, reply);
-    if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, '/console');
+    if (!csrfValid(deps.tokens, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, '/console');
     // the cookie may have been copied: the session ends for every process, not only in this browser
     await deps.store.consoleSessions.revoke(op.organizationId, op.session.s, op.session.e, deps.clock.wall());
     return reply.header('set-cookie', setCookie(cookies().session, '', 0)).redirect(SIGN_IN, 303);
@@ -351,7 +351,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
       const op = await signedIn(request);
       if (!op) return toSignIn(request, reply);
       const fields = formOf(request);
-      if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(fields, 'csrf'))) return forbidden(reply, '/console/settings');
+      if (!csrfValid(deps.tokens, sessionBinding(op.session), formValue(fields, 'csrf'))) return forbidden(reply, '/console/settings');
       try {
         await run(op, fields);
       } catch (error) {
@@ -412,7 +412,7 @@ async function consoleRoutes(app: FastifyInstance, deps: Deps): Promise<void> {
           const op = await signedIn(request);
           if (!op) return toSignIn(request, reply);
           const params = request.params as Record<string, string>;
-          if (!csrfValid(deps.formKey, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, back(params));
+          if (!csrfValid(deps.tokens, sessionBinding(op.session), formValue(formOf(request), 'csrf'))) return forbidden(reply, back(params));
           return run(op, params, reply);
         }),
     },

@@ -1,10 +1,11 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { Tokens } from '../tokens.js';
 
 /**
  * Review-console sessions, stateless: several server processes share nothing but the database and the
- * server secret, so a session is a signed cookie any of them can check. The cookie holds
- *   base64url(JSON {k: operator key id, o: organization id, s: random session id, e: expiry ms}) "." HMAC
- * and never the key itself. Every request re-checks the key by id, so revoking the key ends its sessions
+ * server secret, so a session is a signed cookie any of them can check. The cookie is a token of the purpose
+ * 'console session' (src/tokens.ts) holding {k: operator key id, o: organization id, s: random session id}
+ * until its expiry, and never the key itself. Every request re-checks the key by id, so revoking the key ends its sessions
  * (within one request). Signing out clears the cookie in the browser and records the session id in the
  * database (store/console-sessions.ts), which every request checks too: a copied cookie stops working on
  * every process as soon as the sign-out has been answered. The session id `s` is what CSRF tokens of the
@@ -74,57 +75,31 @@ export function readCookie(header: string | undefined, name: string): string | u
   return undefined;
 }
 
-function mac(key: Buffer, purpose: string, payload: string): string {
-  return createHmac('sha256', key).update(purpose).update('\0').update(payload).digest('base64url');
-}
-
-function seal(key: Buffer, purpose: string, claims: object): string {
-  const payload = Buffer.from(JSON.stringify(claims)).toString('base64url');
-  return `${payload}.${mac(key, purpose, payload)}`;
-}
-
-/** The claims of a sealed value, or null when it is malformed or its signature does not match. */
-function open(key: Buffer, purpose: string, value: string | undefined): Record<string, unknown> | null {
-  if (!value) return null;
-  const dot = value.indexOf('.');
-  if (dot <= 0) return null;
-  const payload = value.slice(0, dot);
-  const given = Buffer.from(value.slice(dot + 1));
-  const expected = Buffer.from(mac(key, purpose, payload));
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
-  try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-    return typeof claims === 'object' && claims !== null && !Array.isArray(claims) ? claims : null;
-  } catch {
-    return null;
-  }
-}
-
 export function newSession(keyId: string, organizationId: string, now: number): Session {
   return { k: keyId, o: organizationId, s: randomBytes(18).toString('base64url'), e: now + SESSION_TTL_MS };
 }
 
-export const sealSession = (key: Buffer, session: Session) => seal(key, 'console session', session);
+export const sealSession = (tokens: Tokens, { k, o, s, e }: Session) => tokens.seal('console session', { k, o, s }, e);
 
 /** A session whose signature holds and which has not expired; null otherwise. */
-export function openSession(key: Buffer, value: string | undefined, now: number): Session | null {
-  const claims = open(key, 'console session', value);
-  if (!claims) return null;
-  const { k, o, s, e } = claims;
-  if (typeof k !== 'string' || typeof o !== 'string' || typeof s !== 'string' || typeof e !== 'number') return null;
-  return e > now ? { k, o, s, e } : null;
+export function openSession(tokens: Tokens, value: string | undefined, now: number): Session | null {
+  const opened = tokens.open('console session', value, now);
+  if (!opened.ok || opened.expiresAt === null) return null;
+  const { k, o, s } = (opened.claims ?? {}) as Record<string, unknown>;
+  if (typeof k !== 'string' || typeof o !== 'string' || typeof s !== 'string') return null;
+  return { k, o, s, e: opened.expiresAt };
 }
 
 export function newSignInNonce(now: number): SignInNonce {
   return { n: randomBytes(18).toString('base64url'), e: now + SIGN_IN_TTL_MS };
 }
 
-export const sealSignInNonce = (key: Buffer, nonce: SignInNonce) => seal(key, 'console sign-in', nonce);
+export const sealSignInNonce = (tokens: Tokens, nonce: SignInNonce) => tokens.seal('console sign-in', nonce.n, nonce.e);
 
-export function openSignInNonce(key: Buffer, value: string | undefined, now: number): SignInNonce | null {
-  const claims = open(key, 'console sign-in', value);
-  if (!claims || typeof claims.n !== 'string' || typeof claims.e !== 'number') return null;
-  return claims.e > now ? { n: claims.n, e: claims.e } : null;
+export function openSignInNonce(tokens: Tokens, value: string | undefined, now: number): SignInNonce | null {
+  const opened = tokens.open('console sign-in', value, now);
+  if (!opened.ok || typeof opened.claims !== 'string' || opened.expiresAt === null) return null;
+  return { n: opened.claims, e: opened.expiresAt };
 }
 
 /** What CSRF tokens are bound to: a session's forms, or one sign-in form. */

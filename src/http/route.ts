@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import type { Contract } from '../contract/route-contract.js';
 import type { CursorCodec } from '../domain/cursor.js';
 import type { Dialect } from '../dialects/index.js';
+import type { Tokens } from '../tokens.js';
 import type { Actor } from '../domain/history.js';
 import type { KeyResolver } from '../keys.js';
 import type { Standing } from '../standing.js';
@@ -29,12 +30,8 @@ export interface Deps {
   /** Idempotency-Key on POSTs: claims and kept answers */
   idempotency: Idempotency;
   cursors: CursorCodec;
-  /** the key that signs hosted-page link tokens */
-  linkKey: Buffer;
-  /** the key that signs CSRF tokens of hosted-page forms */
-  formKey: Buffer;
-  /** the key that signs review-console session cookies */
-  sessionKey: Buffer;
+  /** seals and opens the signed tokens of links, console sessions and page forms */
+  tokens: Tokens;
   /** every rule's time, per organization (the emulator's test clock moves it) */
   clock: Clock;
   /** every change to programs and enforcement (operator API, console, portal) */

@@ -1,5 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Tokens } from '../tokens.js';
 
 /** Forms are small: a posted form larger than this is refused. */
 const FORM_BODY_LIMIT = 64 * 1024;
@@ -66,16 +66,9 @@ export function formValue(fields: FormFields, name: string): string | undefined 
 }
 
 /**
- * Stateless CSRF tokens: an HMAC of what the form is bound to (a console session, a portal link), so
- * any server process can check one and a forged form without it is refused.
+ * Stateless CSRF tokens: tokens of the purpose 'page form' (src/tokens.ts) bound to what the form is for (a
+ * console session, a portal link), so any server process can check one and a forged form without it is refused.
  */
-export function csrfToken(key: Buffer, binding: string): string {
-  return createHmac('sha256', key).update('csrf\0').update(binding).digest('base64url');
-}
+export const csrfToken = (tokens: Tokens, binding: string): string => tokens.bind('page form', binding);
 
-export function csrfValid(key: Buffer, binding: string, presented: string | undefined): boolean {
-  if (typeof presented !== 'string') return false;
-  const expected = Buffer.from(csrfToken(key, binding));
-  const given = Buffer.from(presented);
-  return given.length === expected.length && timingSafeEqual(given, expected);
-}
+export const csrfValid = (tokens: Tokens, binding: string, presented: string | undefined): boolean => tokens.bound('page form', binding, presented);

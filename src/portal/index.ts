@@ -34,7 +34,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
     portal.setErrorHandler(pageErrorHandler);
 
     const show = (reply: FastifyReply, status: number, link: OpenLink, extra: { done?: Submission['form']; refusal?: Refusal } = {}) => {
-      const csrf = csrfToken(deps.formKey, csrfBinding(link.token));
+      const csrf = csrfToken(deps.tokens, csrfBinding(link.token));
       const { header, body } = renderPortal({ link, now: deps.clock.now(link.organizationId), csrf, ...extra });
       return sendPage(reply, status, PORTAL_TITLE, body, { header, stylesheets: brandStylesheets(link.branding) });
     };
@@ -58,7 +58,7 @@ export function registerPortal(pages: FastifyInstance, deps: Deps): void {
         return refused(415, null, 'Please submit the form on this page.');
       }
       const fields = (request.body ?? {}) as FormFields;
-      if (request.headers['sec-fetch-site'] === 'cross-site' || !csrfValid(deps.formKey, csrfBinding(link.token), formValue(fields, 'csrf'))) {
+      if (request.headers['sec-fetch-site'] === 'cross-site' || !csrfValid(deps.tokens, csrfBinding(link.token), formValue(fields, 'csrf'))) {
         return refused(403, null, 'Your form could not be verified, so nothing was changed. Please submit it again from this page.');
       }
 

@@ -30,7 +30,7 @@ const expired = { ok: false, status: 410 } as const;
  */
 export async function openLink(deps: Deps, kind: UrlTokenKind, token: unknown): Promise<LinkOutcome> {
   if (typeof token !== 'string' || token === '') return invalid;
-  const check = checkLinkToken(deps.linkKey, token);
+  const check = checkLinkToken(deps.tokens, token);
   if (!check.ok) return invalid;
   // a link expires on its organization's clock (the emulator's test clock may run ahead)
   const { organizationId } = check.claims;

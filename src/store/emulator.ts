@@ -24,7 +24,7 @@ const toFault = (r: FaultRow): Fault => ({ route: r.route, status: r.status, rem
 /** Every table that holds an organization's data besides the organization itself, its workspaces and its keys. */
 const ORGANIZATION_DATA = [
   'profile_history', 'user_profiles', 'url_tokens', 'webhook_attempts', 'webhook_deliveries', 'webhook_events',
-  'webhook_endpoints', 'emulator_faults', 'emulator_clocks',
+  'webhook_endpoint_events', 'webhook_endpoints', 'emulator_faults', 'emulator_clocks',
 ];
 
 /**

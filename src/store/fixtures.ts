@@ -8,6 +8,8 @@ import type { ProfileCache } from './profile-cache.js';
 import { putProfileStatements, storedProfile } from './profiles.js';
 import type { Sql } from './sql.js';
 import type { Subscriptions } from './subscriptions.js';
+import { subscriptionStatements } from './webhooks.js';
+import { ENDPOINT_COLUMNS, endpointInsertStatement, endpointUpdateStatement, toEndpoint, type EndpointRow } from './endpoint-table.js';
 import { DEFAULT_WORKSPACE_NAME, TenancyRepository } from './tenancy.js';
 
 /** Fixture writes are recorded in a profile's history as the server's, naming the fixture. */
@@ -15,7 +17,7 @@ const fixtureActor = (name: string): Actor => ({ type: 'system', id: `fixture:${
 
 /** Webhook endpoints an organization may hold (contract-2 §2.4); a fixture may not pass it either. */
 const ENDPOINT_CAP = 32;
-const FIXTURE_LOCK = 7_411_029_114; // names the advisory lock fixture loads take on PostgreSQL
+const FIXTURE_LOCK = 7_411_029_115; // names the lock fixture loads take (see Sql.lockNamed); not the webhook leases' 7_411_029_114
 
 export interface Tally {
   created: number;
@@ -34,10 +36,6 @@ export interface OrganizationReport {
 }
 
 const tally = (): Tally => ({ created: 0, updated: 0, unchanged: 0 });
-
-interface EndpointRow {
-  url: string; name: string; description: string; enabled_events: string; state: string; secret_ciphertext: string;
-}
 
 /**
  * Loads fixtures: each item the fixture names is brought to the state it states — created when missing,
@@ -65,7 +63,7 @@ export class FixtureRepository {
    */
   async apply(tx: Sql, fixture: Fixture, secrets: SecretBox, now: number): Promise<OrganizationReport[]> {
     // concurrent loads (several processes starting with UPROF_FIXTURES) take turns
-    if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${FIXTURE_LOCK})`);
+    await tx.lockNamed(FIXTURE_LOCK);
     const reports: OrganizationReport[] = [];
     for (const [i, organization] of fixture.organizations.entries()) {
       const where = `organizations[${i}] ${JSON.stringify(organization.name)}`;
@@ -209,38 +207,44 @@ async function applyOrganization(
         refuse(item, 'this id is a webhook endpoint of another organization.');
       }
     }
-    const row = await tx.get<EndpointRow>(
-      'SELECT url, name, description, enabled_events, state, secret_ciphertext FROM webhook_endpoints WHERE organization_id = ? AND id = ?',
+    const row = await tx.get<EndpointRow & { secret_ciphertext: string }>(
+      `SELECT ${ENDPOINT_COLUMNS}, secret_ciphertext FROM webhook_endpoints WHERE organization_id = ? AND id = ?`,
       [organizationId, endpoint.id]);
-    const events = JSON.stringify(endpoint.enabledEvents);
+    // what the fixture states; a change clears what the worker recorded (as a new endpoint starts)
+    const stated = { url: endpoint.url, name: endpoint.name, description: endpoint.description, enabledEvents: endpoint.enabledEvents, state: endpoint.state };
     if (row) {
+      const current = toEndpoint(row);
       const secretSame = endpoint.signingSecret === null || secrets.open(row.secret_ciphertext) === endpoint.signingSecret;
-      const same = row.url === endpoint.url && row.name === endpoint.name && row.description === endpoint.description &&
-        row.enabled_events === events && row.state === endpoint.state && secretSame;
+      const same = current.url === stated.url && current.name === stated.name && current.description === stated.description &&
+        JSON.stringify(current.enabledEvents) === JSON.stringify(stated.enabledEvents) && current.state === stated.state && secretSame;
       if (same) {
         report.webhooks.unchanged++;
         continue;
       }
-      await tx.run(
-        `UPDATE webhook_endpoints SET url = ?, name = ?, description = ?, enabled_events = ?, state = ?, disabled_reason = '',
-           failed_events = 0, secret_ciphertext = ?, updated_at = ? WHERE organization_id = ? AND id = ?`,
-        [endpoint.url, endpoint.name, endpoint.description, events, endpoint.state,
-          secretSame ? row.secret_ciphertext : secrets.seal(endpoint.signingSecret!), now, organizationId, endpoint.id]);
+      await tx.batch([
+        endpointUpdateStatement({ ...current, ...stated, disabledReason: '', failedEvents: 0, updatedAt: now }),
+        ...(secretSame ? [] : [{
+          sql: 'UPDATE webhook_endpoints SET secret_ciphertext = ? WHERE organization_id = ? AND id = ?',
+          params: [secrets.seal(endpoint.signingSecret!), organizationId, endpoint.id],
+        }]),
+      ]);
       // as a state change through the API does: what was queued is dropped
-      if (row.state !== endpoint.state) {
+      if (current.state !== stated.state) {
         await tx.run("UPDATE webhook_deliveries SET state = 'dropped' WHERE organization_id = ? AND endpoint_id = ? AND state = 'pending'",
           [organizationId, endpoint.id]);
       }
+      await tx.batch(subscriptionStatements(organizationId, endpoint.id, endpoint));
       report.webhooks.updated++;
       continue;
     }
     const count = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE organization_id = ?', [organizationId]);
     if (Number(count?.n ?? 0) >= ENDPOINT_CAP) refuse(item, `this organization would have more than ${ENDPOINT_CAP} webhook endpoints.`);
-    await tx.run(
-      `INSERT INTO webhook_endpoints (organization_id, id, url, name, description, enabled_events, state, disabled_reason, secret_ciphertext,
-         failed_events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, 0, ?, ?)`,
-      [organizationId, endpoint.id, endpoint.url, endpoint.name, endpoint.description, events, endpoint.state,
-        secrets.seal(endpoint.signingSecret ?? newSigningSecret()), now, now]);
+    await tx.batch([
+      endpointInsertStatement(
+        { id: endpoint.id, organizationId, ...stated, disabledReason: '', failedEvents: 0, createdAt: now, updatedAt: now },
+        secrets.seal(endpoint.signingSecret ?? newSigningSecret())),
+      ...subscriptionStatements(organizationId, endpoint.id, endpoint),
+    ]);
     report.webhooks.created++;
   }
 

@@ -1,7 +1,6 @@
 import type { ListPosition, SortOrder } from '../domain/cursor.js';
-import { awaitsReview } from '../domain/profile.js';
-import { asciiFold, prefixSuccessor } from '../domain/text.js';
-import type { AccessType, ExternalUserDetails, Profile } from '../domain/profile.js';
+import { prefixSuccessor } from '../domain/text.js';
+import type { Profile } from '../domain/profile.js';
 import { creationEntry, describeChange, type Actor, type HistoryEntry } from '../domain/history.js';
 import { eventsFor } from '../domain/events.js';
 import { newId } from '../ids.js';
@@ -9,13 +8,7 @@ import type { ProfileCache } from './profile-cache.js';
 import type { Subscriptions } from './subscriptions.js';
 import { outboxStatements } from './webhooks.js';
 import type { Param, Sql, Statement } from './sql.js';
-
-/** The columns a profile is read from, in this order (rows come back as arrays: see Sql.rows). */
-export const COLUMNS =
-  'organization_id, id, name, access_type, internal, reference_id, onboarded_at, account_status, country, ' +
-  'email_hash, entity_type, name_hash, metadata, cyber, efs, enforcement, billing_authorized, created_at, updated_at';
-
-type Nullable<T> = T | null;
+import { AT, PROFILE_COLUMN_COUNT, PROFILE_COLUMNS, profileInsertStatement, profileUpdateStatement, toProfile } from './profile-table.js';
 
 /**
  * A lookup by key reads `deleted_at` and leaves the deleted row out in code, not in SQL: `deleted_at IS NULL`
@@ -23,8 +16,8 @@ type Nullable<T> = T | null;
  * but not the id) instead of the primary key, and it does so while its statistics lag a burst of creates,
  * reading the whole organization for one row.
  */
-const KEYED_COLUMNS = `${COLUMNS}, deleted_at`;
-const DELETED_AT = COLUMNS.split(',').length;
+const KEYED_COLUMNS = `${PROFILE_COLUMNS}, deleted_at`;
+const DELETED_AT = PROFILE_COLUMN_COUNT;
 const live = (row: unknown[] | undefined): row is unknown[] => row !== undefined && row[DELETED_AT] === null;
 
 /** The three index ranges a list page reads: by creation, by folded name, and the nameless profiles. */
@@ -48,82 +41,6 @@ const idAt = ({ text }: Place) => (text.length === PROFILE_ID_LENGTH ? text : te
 function positionOf({ part, text }: Place, profile: Profile): ListPosition {
   if (part === 'created') return { by: 'created_at', createdAt: profile.createdAt, id: profile.id };
   return { by: 'name', name: part === 'named' ? text.slice(PROFILE_ID_LENGTH) : null, id: profile.id };
-}
-
-export function toProfile(row: unknown[]): Profile {
-  const [
-    organizationId, id, name, accessType, internal, referenceId, onboardedAt, accountStatus, country,
-    emailHash, entityType, nameHash, metadata, cyber, efs, enforcement, billingAuthorized, createdAt, updatedAt,
-  ] = row as [
-    string, string, Nullable<string>, AccessType, number, Nullable<string>, Nullable<number>, ExternalUserDetails['account_status'],
-    Nullable<string>, Nullable<string>, ExternalUserDetails['entity_type'], Nullable<string>, string, Nullable<string>,
-    Nullable<string>, string, number, number, number,
-  ];
-  return {
-    id,
-    organizationId,
-    name,
-    accessType,
-    internal: internal === 1,
-    details: {
-      account_status: accountStatus,
-      country,
-      email_hash: emailHash,
-      entity_type: entityType,
-      name_hash: nameHash,
-      onboarded_at: onboardedAt,
-      reference_id: referenceId,
-    },
-    // most profiles hold the empty values: skip the parser for them (lists map 100 rows a request)
-    metadata: metadata === '{}' ? {} : JSON.parse(metadata),
-    cyber: cyber === null ? null : JSON.parse(cyber),
-    efs: efs === null ? null : JSON.parse(efs),
-    actions: enforcement === '[]' ? [] : JSON.parse(enforcement),
-    billingAuthorized: billingAuthorized === 1,
-    createdAt,
-    updatedAt,
-  };
-}
-
-/** When the profile's next restriction lapses on its own, if any. */
-function nextExpiry(p: Profile): number | null {
-  const times = p.actions.map((a) => a.expiresAt).filter((t): t is number => t !== null);
-  return times.length > 0 ? Math.min(...times) : null;
-}
-
-/** the mutable columns, in the order UPDATE and INSERT bind them */
-function mutableValues(p: Profile): Param[] {
-  const d = p.details;
-  return [
-    p.name, p.name === null ? null : asciiFold(p.name), p.accessType, p.internal ? 1 : 0, d.reference_id, d.onboarded_at,
-    d.account_status, d.country, d.email_hash, d.entity_type, d.name_hash, JSON.stringify(p.metadata),
-    p.cyber === null ? null : JSON.stringify(p.cyber), p.efs === null ? null : JSON.stringify(p.efs), JSON.stringify(p.actions),
-    awaitsReview(p) ? 1 : 0, nextExpiry(p), p.billingAuthorized ? 1 : 0, p.updatedAt,
-  ];
-}
-
-const UPDATE_PROFILE = `UPDATE user_profiles SET name = ?, name_key = ?, access_type = ?, internal = ?, reference_id = ?, onboarded_at = ?,
-    account_status = ?, country = ?, email_hash = ?, entity_type = ?, name_hash = ?, metadata = ?,
-    cyber = ?, efs = ?, enforcement = ?, awaiting_review = ?, next_expiry = ?, billing_authorized = ?, updated_at = ?
-  WHERE organization_id = ? AND id = ?`;
-
-/** The statement that writes a live profile's mutable columns. */
-export function profileUpdateStatement(next: Profile): Statement {
-  return { sql: UPDATE_PROFILE, params: [...mutableValues(next), next.organizationId, next.id] };
-}
-
-/** The columns a new profile row sets, in the order `profileInsertValues` binds them (bulk loaders use both). */
-export const PROFILE_INSERT_COLUMNS = [
-  'organization_id', 'id', 'created_at', 'created_by_type', 'created_by_id', 'created_name', 'name', 'name_key', 'access_type',
-  'internal', 'reference_id', 'onboarded_at', 'account_status', 'country', 'email_hash', 'entity_type', 'name_hash', 'metadata',
-  'cyber', 'efs', 'enforcement', 'awaiting_review', 'next_expiry', 'billing_authorized', 'updated_at',
-] as const;
-
-const INSERT_PROFILE = `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES (${PROFILE_INSERT_COLUMNS.map(() => '?').join(', ')})`;
-
-/** A new profile's row, with its creation record (see `history`): who created it, and its name then. */
-export function profileInsertValues(profile: Profile, creator: Actor): Param[] {
-  return [profile.organizationId, profile.id, profile.createdAt, creator.type, creator.id, profile.name, ...mutableValues(profile)];
 }
 
 /**
@@ -186,8 +103,8 @@ function historyStatements(organizationId: string, profileId: string, actor: Act
 
 /** A profile's row as stored, deleted or not (for fixtures, which restore the ids they name). */
 export async function storedProfile(sql: Sql, organizationId: string, id: string): Promise<{ profile: Profile; deleted: boolean } | null> {
-  const [row] = await sql.rows(`SELECT deleted_at, ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?`, [organizationId, id]);
-  return row ? { profile: toProfile(row.slice(1)), deleted: row[0] !== null } : null;
+  const [row] = await sql.rows(`SELECT deleted_at, ${PROFILE_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?`, [organizationId, id]);
+  return row ? { profile: toProfile(row, 1), deleted: row[0] !== null } : null;
 }
 
 /**
@@ -196,7 +113,7 @@ export async function storedProfile(sql: Sql, organizationId: string, id: string
  * No webhook events: a fixture states what is, nothing happened. The caller keeps ProfileCache in step.
  */
 export function putProfileStatements(stored: { profile: Profile; deleted: boolean } | null, profile: Profile, actor: Actor, at: number): Statement[] {
-  if (stored === null) return [{ sql: INSERT_PROFILE, params: profileInsertValues(profile, actor) }];
+  if (stored === null) return [profileInsertStatement(profile, actor)];
   const before = stored.deleted ? null : stored.profile;
   return [
     profileUpdateStatement(profile),
@@ -224,7 +141,7 @@ export class ProfileRepository {
     const subscribed = await this.subscribedTypes(profile.organizationId);
     // a new id: the cache has nothing to drop. The creation's history record is part of the row.
     await this.sql.batch([
-      { sql: INSERT_PROFILE, params: profileInsertValues(profile, actor) },
+      profileInsertStatement(profile, actor),
       ...outboxStatements(eventsFor(null, profile), profile.createdAt, subscribed),
     ]);
   }
@@ -302,11 +219,11 @@ export class ProfileRepository {
   /** Profiles with an application or identity check awaiting the provider, oldest change first. */
   async awaitingReview(organizationId: string, limit = 200): Promise<Profile[]> {
     const rows = await this.sql.rows(
-      `SELECT ${COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND awaiting_review = 1
+      `SELECT ${PROFILE_COLUMNS} FROM user_profiles WHERE organization_id = ? AND deleted_at IS NULL AND awaiting_review = 1
        ORDER BY updated_at, id LIMIT ?`,
       [organizationId, limit],
     );
-    return rows.map(toProfile);
+    return rows.map((row) => toProfile(row));
   }
 
   /** Live profiles with a restriction that has lapsed by `now` (of one organization, if named): the sweeper resolves them. */
@@ -381,11 +298,11 @@ export class ProfileRepository {
       params.push(after.createdAt, after.id);
     }
     const order = byName ? 'name_key ASC, id ASC' : 'created_at DESC, id DESC';
-    const rows = await this.sql.rows(`SELECT name_key, ${COLUMNS} FROM user_profiles WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`, [
+    const rows = await this.sql.rows(`SELECT name_key, ${PROFILE_COLUMNS} FROM user_profiles WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ?`, [
       ...params, query.limit + 1,
     ]);
     return rows.map((row) => {
-      const profile = toProfile(row.slice(1));
+      const profile = toProfile(row, 1);
       const position: ListPosition = byName
         ? { by: 'name', name: row[0] as string, id: profile.id }
         : { by: 'created_at', createdAt: profile.createdAt, id: profile.id };
@@ -395,8 +312,7 @@ export class ProfileRepository {
 
   /** Reads a live profile inside a transaction, locking its row on PostgreSQL (SQLite's lock is the database's). */
   private async lockedRow(tx: Sql, organizationId: string, id: string): Promise<Profile | null> {
-    const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
-    const [row] = await tx.rows(`SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?${lock}`, [organizationId, id]);
+    const [row] = await tx.rows(`SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id = ?${tx.forUpdate()}`, [organizationId, id]);
     return live(row) ? toProfile(row) : null;
   }
 
@@ -409,8 +325,8 @@ export class ProfileRepository {
     const cache = this.cache;
     if (!cache) {
       return this.page(organizationId, query, async (part, rest, params) =>
-        (await this.sql.rows(`SELECT ${PLACE[part]}, ${COLUMNS} ${rest}`, params)).map((row) => {
-          const profile = toProfile(row.slice(1));
+        (await this.sql.rows(`SELECT ${PLACE[part]}, ${PROFILE_COLUMNS} ${rest}`, params)).map((row) => {
+          const profile = toProfile(row, 1);
           return { profile, position: positionOf({ part, text: row[0] as string }, profile) };
         }),
       );
@@ -430,7 +346,7 @@ export class ProfileRepository {
           `SELECT ${KEYED_COLUMNS} FROM user_profiles WHERE organization_id = ? AND id IN (${ids.map(() => '?').join(', ')})`,
           [organizationId, ...ids],
         );
-        for (const row of fetched) if (live(row)) found.set(row[1] as string, this.filled(toProfile(row), epoch));
+        for (const row of fetched) if (live(row)) found.set(row[AT.id] as string, this.filled(toProfile(row), epoch));
       }
       places.forEach((place, i) => (profiles[i] ||= found.get(idAt(place))));
     }

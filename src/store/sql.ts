@@ -28,8 +28,44 @@ export interface Sql {
   batch(statements: readonly Statement[]): Promise<number[]>;
   /** runs `work` in one transaction, serialised with every other transaction that touches the same rows */
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
+  /**
+   * The clause that ends a SELECT inside a transaction to lock the rows it reads until the transaction ends:
+   * ` FOR UPDATE` on PostgreSQL (` FOR UPDATE OF t SKIP LOCKED` with those options: rows another transaction
+   * holds are left out), nothing on SQLite, whose write transaction holds the whole database already.
+   */
+  forUpdate(options?: RowLockOptions): string;
+  /** As `forUpdate`, a shared lock: the rows cannot change or go until the transaction ends, others may read them. */
+  forShare(): string;
+  /**
+   * Inside a transaction, waits for and then holds until it ends the lock called `name` (a text, or a number
+   * as PostgreSQL's advisory lock key): transactions that take the same lock run one after the other, over
+   * every process on the database. Nothing on SQLite, whose write transaction is exclusive already.
+   */
+  lockNamed(name: string | number): Promise<void>;
   close(): Promise<void>;
 }
+
+export interface RowLockOptions {
+  /** lock only the rows of this table (alias) of a join */
+  of?: string;
+  /** leave out the rows another transaction has locked instead of waiting for them */
+  skipLocked?: boolean;
+}
+
+/** Row locks as each engine takes them (see Sql.forUpdate). */
+function rowLocks(engine: Engine): Pick<Sql, 'forUpdate' | 'forShare'> {
+  if (engine === 'sqlite') return { forUpdate: () => '', forShare: () => '' };
+  return {
+    forUpdate: (options = {}) => ` FOR UPDATE${options.of ? ` OF ${options.of}` : ''}${options.skipLocked ? ' SKIP LOCKED' : ''}`,
+    forShare: () => ' FOR SHARE',
+  };
+}
+
+/** Sql.lockNamed on PostgreSQL, through `run` (a text names its lock by its hash). */
+const advisoryLock = (run: Sql['run']) => async (name: string | number): Promise<void> => {
+  if (typeof name === 'number') await run(`SELECT pg_advisory_xact_lock(${Math.trunc(name)})`);
+  else await run('SELECT pg_advisory_xact_lock(hashtext(?))', [name]);
+};
 
 // ---------------------------------------------------------------------------------------------- SQLite
 
@@ -42,6 +78,9 @@ const PAGE_CACHE_KIB = 4096;
  */
 export class SqliteSql implements Sql {
   readonly engine = 'sqlite' as const;
+  readonly forUpdate = rowLocks('sqlite').forUpdate;
+  readonly forShare = rowLocks('sqlite').forShare;
+  readonly lockNamed = async (_name: string | number): Promise<void> => {};
   /**
    * The connection's owner: a transaction (for its whole life, awaits included), a group commit, or a
    * statement that had to queue. Ownership is taken synchronously when free and handed over directly to the
@@ -70,6 +109,8 @@ export class SqliteSql implements Sql {
       run: async (sqlText, params = []) => direct(sqlText).run(...params).changes,
       batch: async (statements) => statements.map((s) => direct(s.sql).run(...s.params).changes),
       transaction: () => Promise.reject(new Error('nested transactions are not supported')),
+      ...rowLocks('sqlite'),
+      lockNamed: this.lockNamed,
       close: () => Promise.reject(new Error('cannot close inside a transaction')),
     };
   }
@@ -365,6 +406,8 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
     batch: (statements) =>
       transaction && statements.length > 1 ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements),
     transaction: transaction ?? nested,
+    ...rowLocks('postgres'),
+    lockNamed: (name) => advisoryLock(executor.run)(name),
     close,
   };
   return executor;

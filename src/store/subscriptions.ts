@@ -20,11 +20,10 @@ export class Subscriptions {
     const known = this.byOrganization.get(organizationId);
     if (known) return known;
     const epoch = this.writes;
-    const rows = await this.sql.all<{ enabled_events: string }>(
-      "SELECT enabled_events FROM webhook_endpoints WHERE organization_id = ? AND state = 'enabled'",
-      [organizationId],
+    // the enabled endpoints' event types (webhook_endpoint_events holds only those)
+    const types: ReadonlySet<string> = new Set(
+      (await this.sql.values('SELECT DISTINCT event_type FROM webhook_endpoint_events WHERE organization_id = ?', [organizationId])) as EventType[],
     );
-    const types = new Set(rows.flatMap((row) => JSON.parse(row.enabled_events) as EventType[]));
     if (epoch === this.writes) {
       if (this.byOrganization.size >= 10_000) this.byOrganization.clear(); // bounded
       this.byOrganization.set(organizationId, types);

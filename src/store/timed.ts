@@ -26,6 +26,9 @@ export function timed(sql: Sql): Sql {
     run: (text: string, params?: readonly Param[]) => timedFrom(series.write, performance.now(), sql.run(text, params)),
     batch: (statements: readonly Statement[]) => timedFrom(series.write, performance.now(), sql.batch(statements)),
     transaction: <T>(work: (tx: Sql) => Promise<T>) => timedFrom(series.transaction, performance.now(), sql.transaction(work)),
+    forUpdate: (options) => sql.forUpdate(options),
+    forShare: () => sql.forShare(),
+    lockNamed: (name) => sql.lockNamed(name),
     close: () => sql.close(),
   };
 }

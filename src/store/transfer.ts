@@ -1,7 +1,9 @@
 import type { Actor } from '../domain/history.js';
 import type { EndpointRecord, HistoryRecordLine, ProfileRecord, WorkspaceRecord } from '../transfer/records.js';
-import { COLUMNS, PROFILE_INSERT_COLUMNS, profileInsertValues, toProfile } from './profiles.js';
+import { AT, PROFILE_COLUMNS, PROFILE_INSERT_COLUMNS, profileInsertValues, toProfile } from './profile-table.js';
 import type { Param, Sql } from './sql.js';
+import { subscriptionStatements, type WebhookEndpoint } from './webhooks.js';
+import { ENDPOINT_COLUMNS, endpointInsertStatement, toEndpoint, type EndpointRow } from './endpoint-table.js';
 
 /**
  * What `uprof export` reads and `uprof import` writes, by organization, in keyset pages (constant memory at
@@ -22,7 +24,7 @@ export async function* exportProfiles(sql: Sql, organizationId: string): AsyncGe
   let after = '';
   for (;;) {
     const rows = await sql.rows(
-      `SELECT ${COLUMNS}, created_by_type, created_by_id, created_name FROM user_profiles
+      `SELECT ${PROFILE_COLUMNS}, created_by_type, created_by_id, created_name FROM user_profiles
        WHERE organization_id = ? AND deleted_at IS NULL AND id > ? ORDER BY id LIMIT ?`,
       [organizationId, after, PAGE]);
     for (const row of rows) {
@@ -30,7 +32,7 @@ export async function* exportProfiles(sql: Sql, organizationId: string): AsyncGe
       yield { profile: toProfile(row), createdBy: type === null ? null : { type, id }, createdName: name };
     }
     if (rows.length < PAGE) return;
-    after = rows[rows.length - 1][1] as string;
+    after = rows[rows.length - 1][AT.id] as string;
   }
 }
 
@@ -54,22 +56,15 @@ export async function* exportHistory(sql: Sql, organizationId: string): AsyncGen
 
 /** Endpoints with their sealed secrets (as stored); `reveal` opens one when the export carries them in clear. */
 export async function* exportEndpoints(sql: Sql, organizationId: string, reveal: ((sealed: string) => string) | null): AsyncGenerator<EndpointRecord> {
-  const rows = await sql.all<{
-    id: string; url: string; name: string; description: string; enabled_events: string; state: 'enabled' | 'disabled';
-    disabled_reason: string; failed_events: number; created_at: number; updated_at: number; secret_ciphertext: string;
-  }>(
-    `SELECT id, url, name, description, enabled_events, state, disabled_reason, failed_events, created_at, updated_at, secret_ciphertext
-     FROM webhook_endpoints WHERE organization_id = ? ORDER BY id`, [organizationId]);
+  const rows = await sql.all<EndpointRow & { secret_ciphertext: string }>(
+    `SELECT ${ENDPOINT_COLUMNS}, secret_ciphertext FROM webhook_endpoints WHERE organization_id = ? ORDER BY id`, [organizationId]);
   for (const r of rows) {
-    yield {
-      id: r.id, url: r.url, name: r.name, description: r.description, enabledEvents: JSON.parse(r.enabled_events), state: r.state,
-      disabledReason: r.disabled_reason, failedEvents: Number(r.failed_events), createdAt: r.created_at, updatedAt: r.updated_at,
-      secret: reveal ? { clear: reveal(r.secret_ciphertext) } : { sealed: r.secret_ciphertext },
-    };
+    const { organizationId: _organization, ...endpoint } = toEndpoint(r);
+    yield { ...endpoint, secret: reveal ? { clear: reveal(r.secret_ciphertext) } : { sealed: r.secret_ciphertext } };
   }
 }
 
-const PROFILES_PER_STATEMENT = 100; // 100 × 24 parameters: under SQLite's 32,766 and PostgreSQL's 65,535
+const PROFILES_PER_STATEMENT = 100; // 100 × 24 parameters: under SQLite's 32,766 and PostgreSQL's 65,535 (see the test)
 const UPDATED_COLUMNS = PROFILE_INSERT_COLUMNS.filter((c) => c !== 'organization_id' && c !== 'id');
 const upsertProfiles = (n: number) =>
   `INSERT INTO user_profiles (${PROFILE_INSERT_COLUMNS.join(', ')}) VALUES ` +
@@ -118,12 +113,8 @@ export class ImportWriter {
     if (this.profiles.length === 0) return;
     const params: Param[] = [];
     for (const { profile, createdBy, createdName } of this.profiles) {
-      const values = profileInsertValues(profile, createdBy ?? { type: 'system', id: null });
-      // profileInsertValues records the current name and a creator; an export carries the creation record as it was
-      values[3] = createdBy ? createdBy.type : null;
-      values[4] = createdBy ? createdBy.id : null;
-      values[5] = createdName;
-      params.push(...values);
+      // an export carries the creation record as it was
+      params.push(...profileInsertValues(profile, { type: 'system', id: null }, { by: createdBy, name: createdName }));
     }
     await this.tx.run(upsertProfiles(this.profiles.length), params);
     this.profiles = [];
@@ -137,15 +128,9 @@ export class ImportWriter {
   }
 
   async endpoint(e: EndpointRecord, secretCiphertext: string): Promise<void> {
-    await this.tx.run(
-      `INSERT INTO webhook_endpoints (organization_id, id, url, name, description, enabled_events, state, disabled_reason, secret_ciphertext,
-         failed_events, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (organization_id, id) DO UPDATE SET url = excluded.url, name = excluded.name, description = excluded.description,
-         enabled_events = excluded.enabled_events, state = excluded.state, disabled_reason = excluded.disabled_reason,
-         secret_ciphertext = excluded.secret_ciphertext, failed_events = excluded.failed_events, created_at = excluded.created_at,
-         updated_at = excluded.updated_at`,
-      [this.organizationId, e.id, e.url, e.name, e.description, JSON.stringify(e.enabledEvents), e.state, e.disabledReason, secretCiphertext,
-        e.failedEvents, e.createdAt, e.updatedAt]);
+    const { secret: _secret, ...fields } = e;
+    const endpoint = { ...fields, organizationId: this.organizationId, enabledEvents: e.enabledEvents as WebhookEndpoint['enabledEvents'] };
+    await this.tx.batch([endpointInsertStatement(endpoint, secretCiphertext, { upsert: true }), ...subscriptionStatements(this.organizationId, e.id, e)]);
   }
 }
 
@@ -157,5 +142,5 @@ export class ImportWriter {
  */
 export async function refreshStatistics(sql: Sql): Promise<void> {
   if (sql.engine !== 'postgres') return;
-  for (const table of ['user_profiles', 'profile_history', 'workspaces', 'webhook_endpoints']) await sql.run(`ANALYZE ${table}`);
+  for (const table of ['user_profiles', 'profile_history', 'workspaces', 'webhook_endpoints', 'webhook_endpoint_events']) await sql.run(`ANALYZE ${table}`);
 }

@@ -3,6 +3,7 @@ import type { EventData, EventType } from '../domain/events.js';
 import { newEventId } from '../ids.js';
 import type { Param, Sql, Statement } from './sql.js';
 import type { Subscriptions } from './subscriptions.js';
+import { ENDPOINT_COLUMNS, endpointInsertStatement, endpointUpdateStatement, toEndpoint, type EndpointRow } from './endpoint-table.js';
 
 export interface WebhookEndpoint {
   id: string;
@@ -18,17 +19,6 @@ export interface WebhookEndpoint {
   createdAt: number;
   updatedAt: number;
 }
-
-interface EndpointRow {
-  organization_id: string; id: string; url: string; name: string; description: string; enabled_events: string;
-  state: 'enabled' | 'disabled'; disabled_reason: string; failed_events: number; created_at: number; updated_at: number;
-}
-const ENDPOINT_COLUMNS = 'organization_id, id, url, name, description, enabled_events, state, disabled_reason, failed_events, created_at, updated_at';
-const toEndpoint = (r: EndpointRow): WebhookEndpoint => ({
-  id: r.id, organizationId: r.organization_id, url: r.url, name: r.name, description: r.description,
-  enabledEvents: JSON.parse(r.enabled_events), state: r.state, disabledReason: r.disabled_reason, failedEvents: r.failed_events,
-  createdAt: r.created_at, updatedAt: r.updated_at,
-});
 
 /** A delivery the worker has leased: everything needed to make one attempt. */
 export interface LeasedDelivery {
@@ -63,7 +53,8 @@ export interface EndpointPageQuery {
 
 /**
  * The outbox rows for some events: each event once, and one pending delivery for every enabled endpoint
- * of the organization subscribed to its type — as statements, so they commit with the change itself.
+ * of the organization subscribed to its type — as statements, so they commit with the change itself. The
+ * subscribers are read from webhook_endpoint_events by (organization, event type): an index range.
  */
 export function outboxStatements(events: readonly EventData[], at: number, subscribed: ReadonlySet<string> | null): Statement[] {
   // `subscribed` (when known) leaves out the events no endpoint will receive: no statement at all
@@ -76,18 +67,36 @@ export function outboxStatements(events: readonly EventData[], at: number, subsc
         // only when some endpoint will receive it: most changes concern no one and cost no outbox row
         sql: `INSERT INTO webhook_events (organization_id, id, type, body, created_at)
               SELECT ?, ?, ?, ?, ? WHERE EXISTS (
-                SELECT 1 FROM webhook_endpoints WHERE organization_id = ? AND state = 'enabled' AND enabled_events LIKE ?)`,
-        params: [data.organization_id, id, data.type, body, at, data.organization_id, `%"${data.type}"%`],
+                SELECT 1 FROM webhook_endpoint_events WHERE organization_id = ? AND event_type = ?)`,
+        params: [data.organization_id, id, data.type, body, at, data.organization_id, data.type],
       },
       {
-        // enabled_events is a JSON array of quoted names, so the quoted name matches exactly one entry
         sql: `INSERT INTO webhook_deliveries (organization_id, endpoint_id, event_id, state, attempts, retry_base, next_attempt_at, lease_until, created_at)
-              SELECT organization_id, id, ?, 'pending', 0, 0, ?, 0, ? FROM webhook_endpoints
-              WHERE organization_id = ? AND state = 'enabled' AND enabled_events LIKE ?`,
-        params: [id, at, at, data.organization_id, `%"${data.type}"%`],
+              SELECT organization_id, endpoint_id, ?, 'pending', 0, 0, ?, 0, ? FROM webhook_endpoint_events
+              WHERE organization_id = ? AND event_type = ?`,
+        params: [id, at, at, data.organization_id, data.type],
       },
     ];
   });
+}
+
+/**
+ * The statements that make an endpoint's rows in webhook_endpoint_events what fan-out needs: one per event
+ * type it is subscribed to while it is enabled, none while it is disabled or once it is gone. Every write of
+ * an endpoint's `enabled_events` or `state` runs them in its own transaction.
+ */
+export function subscriptionStatements(
+  organizationId: string,
+  endpointId: string,
+  endpoint: { enabledEvents: readonly string[]; state: 'enabled' | 'disabled' } | null,
+): Statement[] {
+  const clear = { sql: 'DELETE FROM webhook_endpoint_events WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, endpointId] };
+  const types = endpoint?.state === 'enabled' ? [...new Set(endpoint.enabledEvents)] : [];
+  if (types.length === 0) return [clear];
+  return [clear, {
+    sql: `INSERT INTO webhook_endpoint_events (organization_id, endpoint_id, event_type) VALUES ${types.map(() => '(?, ?, ?)').join(', ')}`,
+    params: types.flatMap((type) => [organizationId, endpointId, type]),
+  }];
 }
 
 /** How many attempts may be in flight at once, over every process sharing the database. */
@@ -156,17 +165,14 @@ export class WebhookRepository {
   /** Inserts an endpoint unless the organization already has `cap`; false when the cap is reached. */
   async insert(endpoint: WebhookEndpoint, secretCiphertext: string, cap: number): Promise<boolean> {
     return this.endpointsChange(endpoint.organizationId, this.sql.transaction(async (tx) => {
-      if (tx.engine === 'postgres') {
-        // serialise creates per organization, so two racing creates cannot both take the last slot
-        await tx.run('SELECT pg_advisory_xact_lock(hashtext(?))', [`webhooks:${endpoint.organizationId}`]);
-      }
+      // serialise creates per organization, so two racing creates cannot both take the last slot
+      await tx.lockNamed(`webhooks:${endpoint.organizationId}`);
       const row = await tx.get<{ n: number }>('SELECT COUNT(*) AS n FROM webhook_endpoints WHERE organization_id = ?', [endpoint.organizationId]);
       if (Number(row?.n ?? 0) >= cap) return false;
-      await tx.run(
-        `INSERT INTO webhook_endpoints (${ENDPOINT_COLUMNS}, secret_ciphertext) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-        [endpoint.organizationId, endpoint.id, endpoint.url, endpoint.name, endpoint.description, JSON.stringify(endpoint.enabledEvents),
-          endpoint.state, endpoint.disabledReason, endpoint.failedEvents, endpoint.createdAt, endpoint.updatedAt, secretCiphertext],
-      );
+      await tx.batch([
+        endpointInsertStatement(endpoint, secretCiphertext),
+        ...subscriptionStatements(endpoint.organizationId, endpoint.id, endpoint),
+      ]);
       return true;
     }));
   }
@@ -180,7 +186,7 @@ export class WebhookRepository {
   async page(organizationId: string, query: EndpointPageQuery): Promise<WebhookEndpoint[]> {
     const params: Param[] = [organizationId];
     let where = '';
-    let dir = query.order === 'asc' ? 'ASC' : 'DESC';
+    const dir = query.order === 'asc' ? 'ASC' : 'DESC';
     if (query.afterId) {
       where = ` AND id ${query.order === 'asc' ? '>' : '<'} ?`;
       params.push(query.afterId);
@@ -206,20 +212,18 @@ export class WebhookRepository {
   async update(organizationId: string, id: string, change: (current: WebhookEndpoint) => WebhookEndpoint): Promise<WebhookEndpoint | null> {
     return this.endpointsChange(organizationId, this.sql.transaction(async (tx) => {
       const row = await tx.get<EndpointRow>(
-        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR UPDATE' : ''}`,
+        `SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.forUpdate()}`,
         [organizationId, id],
       );
       if (!row) return null;
       const current = toEndpoint(row);
       const next = change(current);
       if (next === current) return current;
-      await tx.run(
-        `UPDATE webhook_endpoints SET url = ?, name = ?, description = ?, enabled_events = ?, state = ?, disabled_reason = ?,
-           failed_events = ?, updated_at = ? WHERE organization_id = ? AND id = ?`,
-        [next.url, next.name, next.description, JSON.stringify(next.enabledEvents), next.state, next.disabledReason,
-          next.failedEvents, next.updatedAt, organizationId, id],
-      );
+      await tx.batch([endpointUpdateStatement({ ...next, organizationId, id })]);
       if (next.state !== current.state) await tx.run(DROP_PENDING, [organizationId, id]);
+      if (next.state !== current.state || JSON.stringify(next.enabledEvents) !== JSON.stringify(current.enabledEvents)) {
+        await tx.batch(subscriptionStatements(organizationId, id, next));
+      }
       return next;
     }));
   }
@@ -228,6 +232,7 @@ export class WebhookRepository {
   async delete(organizationId: string, id: string): Promise<boolean> {
     const changes = await this.endpointsChange(organizationId, this.sql.batch([
       { sql: 'DELETE FROM webhook_endpoints WHERE organization_id = ? AND id = ?', params: [organizationId, id] },
+      ...subscriptionStatements(organizationId, id, null),
       { sql: 'DELETE FROM webhook_deliveries WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
       { sql: 'DELETE FROM webhook_attempts WHERE organization_id = ? AND endpoint_id = ?', params: [organizationId, id] },
     ]));
@@ -255,7 +260,7 @@ export class WebhookRepository {
     if (limit <= 0) return [];
     return this.sql.transaction(async (tx) => {
       // one leaser at a time across processes, so that the caps count every lease
-      if (tx.engine === 'postgres') await tx.run(`SELECT pg_advisory_xact_lock(${LEASE_LOCK})`);
+      await tx.lockNamed(LEASE_LOCK);
       const busy = new Map<string, number>();
       for (const row of await tx.all<{ organization_id: string; endpoint_id: string }>(IN_FLIGHT, [now])) {
         for (const key of [row.organization_id, `${row.organization_id} ${row.endpoint_id}`]) busy.set(key, (busy.get(key) ?? 0) + 1);
@@ -268,7 +273,7 @@ export class WebhookRepository {
         turns.queues.push({ row: queue, taken: busy.get(`${queue.organization_id} ${queue.endpoint_id}`) ?? 0, due: null });
         organizations.set(queue.organization_id, turns);
       }
-      const skipLocked = tx.engine === 'postgres' ? ' FOR UPDATE OF d SKIP LOCKED' : '';
+      const skipLocked = tx.forUpdate({ of: 'd', skipLocked: true });
       const leased: LeasedDelivery[] = [];
       for (let progress = true; progress && leased.length < limit; ) {
         progress = false;
@@ -336,7 +341,7 @@ export class WebhookRepository {
     disableAfter: number,
   ): Promise<void> {
     await this.sql.transaction(async (tx) => {
-      const lock = tx.engine === 'postgres' ? ' FOR UPDATE' : '';
+      const lock = tx.forUpdate();
       const endpoint = [delivery.organizationId, delivery.endpointId];
       if (outcome.kind === 'delivered') {
         // the endpoint answers: its count of failed events starts again (a row lock only when there is one to reset)
@@ -372,7 +377,7 @@ export class WebhookRepository {
            WHERE organization_id = ? AND id = ? AND state = 'enabled' AND failed_events >= ?`,
           [`Disabled automatically: ${disableAfter} consecutive event(s) failed to deliver.`, attempt.at, ...endpoint, disableAfter],
         );
-        if (disabled === 1) await tx.run(DROP_PENDING, endpoint);
+        if (disabled === 1) await tx.batch([{ sql: DROP_PENDING, params: endpoint }, ...subscriptionStatements(delivery.organizationId, delivery.endpointId, null)]);
       }
     });
   }
@@ -386,7 +391,7 @@ export class WebhookRepository {
   async resend(organizationId: string, endpointId: string, eventId: string, now: number): Promise<'queued' | 'missing' | 'in_flight' | 'disabled'> {
     return this.sql.transaction(async (tx) => {
       const endpoint = await tx.get<{ state: string }>(
-        `SELECT state FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.engine === 'postgres' ? ' FOR SHARE' : ''}`,
+        `SELECT state FROM webhook_endpoints WHERE organization_id = ? AND id = ?${tx.forShare()}`,
         [organizationId, endpointId],
       );
       const exists = await tx.get<{ lease_until: number }>(

@@ -168,14 +168,18 @@ describeEachEngine('review console', (server) => {
       const client = await signedIn(server(), org);
       const csrf = await client.csrf();
       const genuine = client.cookies.get('uprof_console')!;
-      const [payload, mac] = genuine.split('.');
-      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      // a token (src/tokens.ts): version ‖ JSON [claims, expiry] ‖ 16-byte MAC, in base64url
+      const raw = Buffer.from(genuine, 'base64url');
+      const [claims, expiry] = JSON.parse(raw.subarray(1, -16).toString());
+      const mac = raw.subarray(-16);
+      const reMaced = (payload: unknown, signature: Buffer = mac) =>
+        Buffer.concat([raw.subarray(0, 1), Buffer.from(JSON.stringify(payload)), signature]).toString('base64url');
       const other = await newConsoleOrg(server());
       const forgeries = {
-        'flipped signature': `${payload}.${mac.slice(0, -1)}${mac.endsWith('A') ? 'B' : 'A'}`,
-        'extended expiry': `${Buffer.from(JSON.stringify({ ...claims, e: claims.e + 1e9 })).toString('base64url')}.${mac}`,
-        'another organization': `${Buffer.from(JSON.stringify({ ...claims, o: other.operator.organization_id })).toString('base64url')}.${mac}`,
-        'no signature': payload,
+        'flipped signature': reMaced([claims, expiry], Buffer.from(mac.map((b, i) => (i === 15 ? b ^ 1 : b)))),
+        'extended expiry': reMaced([claims, expiry + 1e9]),
+        'another organization': reMaced([{ ...claims, o: other.operator.organization_id }, expiry]),
+        'no signature': raw.subarray(0, -16).toString('base64url'),
         garbage: 'garbage',
       };
       const attempt = async (cookie: string, what: string) => {

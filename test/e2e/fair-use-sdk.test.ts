@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
@@ -34,39 +34,42 @@ class LossyProxy {
   constructor(private readonly upstream: string) {}
 
   async start(): Promise<void> {
-    this.server = createServer(async (request, response) => {
-      const chunks: Buffer[] = [];
-      for await (const chunk of request) chunks.push(chunk as Buffer);
-      const headers: Record<string, string> = {};
-      for (const [name, value] of Object.entries(request.headers)) {
-        if (value === undefined || ['host', 'connection', 'content-length', 'keep-alive'].includes(name)) continue;
-        headers[name] = Array.isArray(value) ? value.join(', ') : value;
-      }
-      const answer = await fetch(this.upstream + request.url, {
-        method: request.method,
-        headers,
-        body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
-      });
-      const body = Buffer.from(await answer.arrayBuffer());
-      const seen: Seen = {
-        method: request.method!, status: answer.status, replayed: answer.headers.get('idempotent-replayed'),
-        idempotencyKey: headers['idempotency-key'] ?? null,
-      };
-      this.seen.push(seen);
-      if (request.method === 'POST' && this.lose > 0) {
-        this.lose--;
-        seen.status = null; // uprof answered; the client never hears it
-        request.socket.destroy();
-        return;
-      }
-      const out: Record<string, string> = {};
-      answer.headers.forEach((value, name) => {
-        if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'content-encoding'].includes(name)) out[name] = value;
-      });
-      response.writeHead(answer.status, out).end(body);
-    });
+    this.server = createServer((request, response) => void this.forward(request, response).catch(() => request.socket.destroy()));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
+  }
+
+  /** Forwards one request to uprof; while `lose` lasts, a POST's answer is dropped on the way back. */
+  private async forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(request.headers)) {
+      if (value === undefined || ['host', 'connection', 'content-length', 'keep-alive'].includes(name)) continue;
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    const answer = await fetch(this.upstream + request.url, {
+      method: request.method,
+      headers,
+      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
+    });
+    const body = Buffer.from(await answer.arrayBuffer());
+    const seen: Seen = {
+      method: request.method!, status: answer.status, replayed: answer.headers.get('idempotent-replayed'),
+      idempotencyKey: headers['idempotency-key'] ?? null,
+    };
+    this.seen.push(seen);
+    if (request.method === 'POST' && this.lose > 0) {
+      this.lose--;
+      seen.status = null; // uprof answered; the client never hears it
+      request.socket.destroy();
+      return;
+    }
+    const out: Record<string, string> = {};
+    answer.headers.forEach((value, name) => {
+      if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'content-encoding'].includes(name)) out[name] = value;
+    });
+    response.writeHead(answer.status, out).end(body);
   }
 
   async close(): Promise<void> {

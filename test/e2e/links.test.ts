@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { mintLinkToken } from '../../src/domain/link-token.ts';
+import { Tokens } from '../../src/tokens.ts';
 import { newId } from '../../src/ids.ts';
 import { describeEachEngine } from '../support/suite.ts';
 import { call, currentSdk, type TestServer } from '../support/server.ts';
@@ -59,9 +60,9 @@ function assertExpiredPage(page: Landing, profileId: string) {
   assert.ok(!page.text.includes(profileId));
 }
 
-/** The key this server signs links with, derived the way the composition root does (src/server.ts). */
-async function linkKeyOf(server: TestServer): Promise<Buffer> {
-  return createHmac('sha256', await server.store.serverSecret()).update('hosted page links').digest();
+/** The tokens this server signs links with: from its server secret, as the composition root makes them (src/server.ts). */
+async function linkKeyOf(server: TestServer): Promise<Tokens> {
+  return new Tokens(await server.store.serverSecret());
 }
 
 async function tokensOf(server: TestServer, profileId: string): Promise<number> {
@@ -248,8 +249,8 @@ describeEachEngine('links', (server) => {
       const { client, id, key } = await profile();
       const url = (await client.userProfiles.actionURLs.create(id, ENROLL)).url;
       const enrollment = (await client.beta.userProfiles.createEnrollmentURL(id)).url;
-      const random = `${randomBytes(40).toString('base64url')}.${randomBytes(16).toString('base64url')}`;
-      const foreign = mintLinkToken(randomBytes(32), { organizationId: key.organization_id, expiresAt: server().clock.now() + MINUTE });
+      const random = Buffer.concat([Buffer.from([1]), randomBytes(56)]).toString('base64url');
+      const foreign = mintLinkToken(new Tokens(randomBytes(32)), { organizationId: key.organization_id, expiresAt: server().clock.now() + MINUTE });
       for (const token of [random, foreign, 'x', '.', 'a'.repeat(300)]) {
         assertNotFoundPage(await open(withToken(url, token)), id);
         assertNotFoundPage(await open(withToken(enrollment, token)), id);

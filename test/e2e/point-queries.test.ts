@@ -15,7 +15,8 @@ import { newProfile } from '../../src/domain/profile.ts';
 import { newEventId, newId } from '../../src/ids.ts';
 import { openSql, openStore, type Store } from '../../src/store/index.ts';
 import { ProfileCache } from '../../src/store/profile-cache.ts';
-import { PROFILE_INSERT_COLUMNS, ProfileRepository, profileInsertValues } from '../../src/store/profiles.ts';
+import { PROFILE_INSERT_COLUMNS, profileInsertValues } from '../../src/store/profile-table.ts';
+import { ProfileRepository } from '../../src/store/profiles.ts';
 import type { Param, Sql, SqliteSql, Statement } from '../../src/store/sql.ts';
 import { TenancyRepository } from '../../src/store/tenancy.ts';
 import { UrlTokenRepository } from '../../src/store/url-tokens.ts';
@@ -39,6 +40,9 @@ function recording(sql: Sql, log: Statement[]): Sql {
     run: (text, params) => (note(text, params), sql.run(text, params)),
     batch: (statements) => (log.push(...statements), sql.batch(statements)),
     transaction: (work) => sql.transaction((tx) => work(recording(tx, log))),
+    forUpdate: (options) => sql.forUpdate(options),
+    forShare: () => sql.forShare(),
+    lockNamed: (name) => sql.lockNamed(name),
     close: () => sql.close(),
   };
 }

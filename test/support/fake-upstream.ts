@@ -80,14 +80,14 @@ export class FakeUpstream {
   private constructor(private readonly server: Server, readonly url: string) {}
 
   static async start(): Promise<FakeUpstream> {
-    let fake!: FakeUpstream;
     const server = createServer((request, response) => {
       const chunks: Buffer[] = [];
       request.on('data', (chunk: Buffer) => chunks.push(chunk));
       request.on('end', () => void fake.answer({ method: request.method!, url: request.url!, headers: request.headers, rawHeaders: request.rawHeaders, body: Buffer.concat(chunks) }, response));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    fake = new FakeUpstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    // requests come once start() has returned, so the handler above never meets `fake` before this line
+    const fake = new FakeUpstream(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     return fake;
   }
 

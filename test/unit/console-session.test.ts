@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  newSession, openSession, readCookie, sealSession, sessionCookie, setCookie, signInCookie, SESSION_TTL_MS,
+  newSession, newSignInNonce, openSession, openSignInNonce, readCookie, sealSession, sealSignInNonce, sessionCookie, setCookie, signInCookie,
+  SESSION_TTL_MS,
 } from '../../src/console/session.ts';
+import { Tokens } from '../../src/tokens.ts';
 
 /**
  * The console's session cookie, for what the end-to-end tests cannot reach: test servers listen on plain
@@ -23,16 +25,26 @@ describe('console session cookies', () => {
     assert.equal(setCookie(spec, '', 0), 'uprof_console=; Path=/console; Max-Age=0; HttpOnly; SameSite=Strict');
   });
 
-  it('open only while unexpired and only with the signing key', () => {
-    const key = randomBytes(32);
+  it('open only while unexpired and only with the signing secret', () => {
+    const key = new Tokens(randomBytes(32));
     const now = Date.now();
     const session = newSession('apikey_x', 'org_x', now);
     const sealed = sealSession(key, session);
     assert.deepEqual(openSession(key, sealed, now + SESSION_TTL_MS - 1), session);
     assert.equal(openSession(key, sealed, now + SESSION_TTL_MS), null, 'expired at 8 h');
-    assert.equal(openSession(randomBytes(32), sealed, now), null, 'another key');
+    assert.equal(openSession(new Tokens(randomBytes(32)), sealed, now), null, 'another secret');
     assert.equal(openSession(key, `${sealed}x`, now), null);
     assert.equal(openSession(key, undefined, now), null);
+  });
+
+  it('a sign-in nonce is not a session, nor a session a sign-in nonce', () => {
+    const key = new Tokens(randomBytes(32));
+    const now = Date.now();
+    const nonce = newSignInNonce(now);
+    assert.deepEqual(openSignInNonce(key, sealSignInNonce(key, nonce), now), nonce);
+    assert.equal(openSession(key, sealSignInNonce(key, nonce), now), null);
+    assert.equal(openSignInNonce(key, sealSession(key, newSession('apikey_x', 'org_x', now)), now), null);
+    assert.equal(openSignInNonce(key, sealSignInNonce(key, nonce), nonce.e), null, 'expired');
   });
 
   it('are read by exact name from the Cookie header', () => {
