@@ -132,7 +132,7 @@ describe('a CLI that guides', () => {
     assert.match(orgs.stdout, /My platform\s+\S+\s+1\n/);
     const keys = await uprofIn(project, ['keys', 'list']);
     const [head, ...rows] = keys.stdout.trim().split('\n');
-    assert.match(head, /^ID\s+ROLE\s+ORGANIZATION\s+WORKSPACE\s+KEY\s+RATE LIMIT\s+CREATED\s+REVOKED$/);
+    assert.match(head, /^ID\s+ROLE\s+NAME\s+ORGANIZATION\s+WORKSPACE\s+KEY\s+RATE LIMIT\s+CREATED\s+REVOKED$/);
     assert.equal(rows.length, 2);
     assert.ok(rows.some((r) => /platform\s+My platform\s+\(organization-wide\)\s+…\w{4}/.test(r)), keys.stdout);
     assert.ok(rows.some((r) => /operator\s+Globex/.test(r)), keys.stdout);

@@ -1,5 +1,7 @@
 import { Option, type Command } from 'commander';
+import { ApiError } from '../errors.js';
 import { mintKey } from '../keys.js';
+import { KEY_NAME_MAX, readKeyName } from '../review/settings.js';
 import { OrganizationNameError } from '../organizations.js';
 import type { KeyRole } from '../store/tenancy.js';
 import { CliError, say, withStore } from './context.js';
@@ -17,6 +19,16 @@ export function parseRateLimit(raw: string): number {
   return value;
 }
 
+/** `--name`: the operator API's rule for key names (review/settings.ts), as a CLI error. */
+function keyName(raw: string): string | null {
+  try {
+    return readKeyName({ name: raw });
+  } catch (error) {
+    if (error instanceof ApiError) throw new CliError(`--${error.message}`);
+    throw error;
+  }
+}
+
 /** How `keys list` shows a key's limit: its own, none, or the server's RATE_LIMIT_RPS. */
 const rateLimitText = (rps: number | null | undefined) => (rps === null || rps === undefined ? 'RATE_LIMIT_RPS' : rps === 0 ? 'none' : `${rps}/s`);
 
@@ -32,15 +44,17 @@ export function register(program: Command): void {
     .addOption(new Option('--admin', 'an Admin API key').conflicts('operator'))
     .addOption(new Option('--operator', 'an operator key for the review console and operator API').conflicts('admin'))
     .option('--rate-limit <rps>', "this key's own limit in requests per second (default: the server's RATE_LIMIT_RPS), or none")
+    .option('--name <name>', `what history and the console call the key (at most ${KEY_NAME_MAX} characters), instead of its last four`)
     .option('--json', 'print one JSON line')
-    .action(async (opts: { org: string; createOrg?: boolean; workspace?: string; admin?: boolean; operator?: boolean; rateLimit?: string; json?: boolean }, command: Command) => {
+    .action(async (opts: { org: string; createOrg?: boolean; workspace?: string; admin?: boolean; operator?: boolean; rateLimit?: string; name?: string; json?: boolean }, command: Command) => {
       const role: KeyRole = opts.admin ? 'admin' : opts.operator ? 'operator' : 'platform';
       const rateLimitRps = opts.rateLimit === undefined ? null : parseRateLimit(opts.rateLimit);
+      const name = opts.name === undefined ? null : keyName(opts.name);
       const hint = 'Start the server first (npm start), name the database with --database URL or DATABASE_URL, or add --create-org to start a new one.';
       await withStore(command, { mayCreate: opts.createOrg === true, hint }, async (store) => {
         let key;
         try {
-          key = await mintKey(store, { organization: opts.org, createOrganization: opts.createOrg === true, workspace: opts.workspace, role, rateLimitRps });
+          key = await mintKey(store, { organization: opts.org, createOrganization: opts.createOrg === true, workspace: opts.workspace, role, rateLimitRps, name });
         } catch (error) {
           if (error instanceof OrganizationNameError) throw new CliError(error.message);
           throw error;
@@ -50,6 +64,7 @@ export function register(program: Command): void {
           console.log(`API key (shown once, store it now): ${key.api_key}`);
           console.log(`key ${key.key_id} (${role}) for organization ${JSON.stringify(opts.org)} ${key.organization_id}, workspace ${key.workspace_id}${key.organization_wide ? ' (organization-wide)' : ''}`);
           if (rateLimitRps !== null) console.log(`rate limit: ${rateLimitText(rateLimitRps)}`);
+          if (name !== null) console.log(`name: ${name}`);
         }
       });
     });
@@ -70,7 +85,7 @@ export function register(program: Command): void {
         const listed = await store.tenancy.listKeysWithNames(organizationId);
         const rows = listed.map((key) => ({
           id: key.id, organization_id: key.organizationId, organization_name: key.organizationName, workspace_id: key.workspaceId,
-          workspace_name: key.workspaceName, role: key.role, hint: `…${key.hint}`, created_at: iso(key.createdAt), revoked_at: iso(key.revokedAt),
+          workspace_name: key.workspaceName, role: key.role, name: key.name, hint: `…${key.hint}`, created_at: iso(key.createdAt), revoked_at: iso(key.revokedAt),
           // null: the server's RATE_LIMIT_RPS applies; 0: never limited
           rate_limit_rps: key.rateLimitRps ?? null,
         }));
@@ -83,8 +98,8 @@ export function register(program: Command): void {
           return;
         }
         console.log(table(
-          ['ID', 'ROLE', 'ORGANIZATION', 'WORKSPACE', 'KEY', 'RATE LIMIT', 'CREATED', 'REVOKED'],
-          rows.map((r) => [r.id, r.role, r.organization_name, r.workspace_name ?? '(organization-wide)', r.hint, rateLimitText(r.rate_limit_rps), r.created_at!, r.revoked_at ?? '']),
+          ['ID', 'ROLE', 'NAME', 'ORGANIZATION', 'WORKSPACE', 'KEY', 'RATE LIMIT', 'CREATED', 'REVOKED'],
+          rows.map((r) => [r.id, r.role, r.name ?? '', r.organization_name, r.workspace_name ?? '(organization-wide)', r.hint, rateLimitText(r.rate_limit_rps), r.created_at!, r.revoked_at ?? '']),
         ));
       });
     });

@@ -58,7 +58,9 @@ describe('user_profiles described once', () => {
     for (const [column, at] of Object.entries(AT)) {
       const changed = [...row];
       const json: Record<string, string | null> = { metadata: '{"x":"y"}', cyber: null, efs: '{"status":"active"}', enforcement: '[1]' };
-      changed[at] = column in json ? json[column] : typeof row[at] === 'number' ? (row[at] as number) + 7 : `${row[at]}x`;
+      // flags are 0 or 1: the other value
+      const flag = column === 'internal' || column === 'billing_authorized';
+      changed[at] = column in json ? json[column] : flag ? 1 - (row[at] as number) : typeof row[at] === 'number' ? (row[at] as number) + 7 : `${row[at]}x`;
       assert.notEqual(JSON.stringify(toProfile(changed)), base, column);
     }
     assert.equal(Object.keys(AT).length, PROFILE_COLUMN_COUNT);
