@@ -6,7 +6,10 @@
 //   all      the three (what `npm test` runs)
 // With COVERAGE=1, or under CI (CI=true), the run is measured with c8 over src/ (test processes and the
 // server processes they start) and fails below the floor (package.json "c8" settings); the summary is
-// printed after the tests. The last line is always "N passed, N failed", node's own counts.
+// printed after the tests. Server and CLI processes run the built dist/ when it is fresh (as on a clean
+// checkout, where `npm ci` builds it); c8 maps their coverage back to src/ through the build's source maps
+// ("exclude-after-remap", so the src/** filter applies after that mapping). The last line is always
+// "N passed, N failed", node's own counts.
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
