@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Agent, get } from 'node:http';
-import { SERVE, UPROF, freePort, killChildren, percentile, sleep, stop, table } from './support.ts';
+import { SERVE, UPROF, ensureBuilt, freePort, killChildren, percentile, sleep, stop, table } from './support.ts';
 
 const SLOW = Number(process.env.SLOWLORIS_CONNECTIONS || 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS || 20);
@@ -43,6 +43,7 @@ interface Latencies {
 
 /** Starts `uprof serve` (optionally under `ulimit -n`) and waits until it answers. */
 async function serve(databaseUrl: string, dataDir: string, ulimit: number | null): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
+  ensureBuilt();
   const port = await freePort();
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', UPROF_MASTER_KEY_FILE: join(dataDir, 'master.key') };
   const child = ulimit === null

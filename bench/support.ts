@@ -3,7 +3,7 @@
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,26 @@ export const SERVE: string[] = (() => {
   if (words[0] !== 'node' || script < 0) throw new Error(`npm start is not "node [flags] bin/uprof.js …": ${scripts.start}`);
   return [...words.slice(1, script), UPROF, ...words.slice(script + 1)];
 })();
+/**
+ * bin/uprof.js runs dist/ only while it is newer than every source, and the TypeScript sources through tsx
+ * otherwise: more CPU and tens of MB more memory than users get. So before the first uprof server of a run,
+ * a stale or missing build is rebuilt (`npm run build`), and the bench always measures the compiled server.
+ */
+let built = false;
+export function ensureBuilt(): void {
+  if (built) return;
+  const source = fileURLToPath(new URL('../src/', import.meta.url));
+  const entry = fileURLToPath(new URL('../dist/cli/index.js', import.meta.url));
+  const newest = (dir: string): number => readdirSync(dir, { withFileTypes: true })
+    .reduce((max, e) => Math.max(max, e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs), 0);
+  if (!existsSync(entry) || statSync(entry).mtimeMs < newest(source)) {
+    console.log('bench: dist/ is older than src/; running npm run build so that the compiled server is measured');
+    const build = spawnSync('npm', ['run', 'build'], { stdio: 'inherit', cwd: fileURLToPath(new URL('..', import.meta.url)) });
+    if (build.status !== 0) throw new Error('npm run build failed');
+  }
+  built = true;
+}
+
 export const DEFAULT_POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -48,6 +68,7 @@ export interface Server { name: string; url: string; child: ChildProcess; stderr
  * without, stdout is dropped.
  */
 export async function startServer(name: string, args: string[], env: NodeJS.ProcessEnv, options: { logFile?: string } = {}): Promise<Server> {
+  if (args.includes(UPROF)) ensureBuilt();
   const port = await freePort();
   const log = options.logFile ? openSync(options.logFile, 'a') : null;
   const child = spawn(process.execPath, args, {

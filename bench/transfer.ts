@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { newProfile } from '../src/domain/profile.ts';
 import { newId } from '../src/ids.ts';
 import { headerLine, profileLine, workspaceLine } from '../src/transfer/records.ts';
-import { DEFAULT_POSTGRES_URL, UPROF, freshPostgresSchema, shown, table } from './support.ts';
+import { DEFAULT_POSTGRES_URL, UPROF, ensureBuilt, freshPostgresSchema, shown, table } from './support.ts';
 
 const COUNT = Number(process.env.TRANSFER_PROFILES || 1_000_000);
 const ENGINES = (process.env.TRANSFER_ENGINES || 'sqlite,postgres').split(',').map((e) => e.trim()).filter(Boolean);
@@ -67,6 +67,7 @@ interface Timed { seconds: number; peakRssMB: number; stdout: string; stderr: st
 
 /** Runs `uprof ARGS` to completion, timing it and sampling its memory high-water mark. */
 function uprof(args: string[], databaseUrl: string): Promise<Timed> {
+  ensureBuilt();
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(process.execPath, [UPROF, ...args], {
