@@ -1,6 +1,7 @@
 import { closeSync, fsync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { groupCommitSize } from '../metrics.js';
 
 export type Engine = 'sqlite' | 'postgres';
@@ -355,12 +356,15 @@ export class SqliteSql implements Sql {
 
 // ------------------------------------------------------------------------------------------ PostgreSQL
 
+/** pg, loaded by the first PostgreSQL store only: a SQLite server never pays its ~15 MB. */
+const loadPg = () => createRequire(import.meta.url)('pg') as typeof pg;
+
 const INT8_OID = 20;
 /** BIGINT columns hold epoch milliseconds, well inside Number's exact range. */
-const types = {
+const typesOf = (driver: typeof pg) => ({
   getTypeParser: ((oid: number, format?: string) =>
-    oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-};
+    oid === INT8_OID ? (value: string) => Number(value) : driver.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+});
 
 const prepared = new Map<string, { name: string; text: string }>();
 /**
@@ -414,7 +418,8 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
 }
 
 export function openPostgres(connectionString: string, options: { poolSize: number }): Sql {
-  const pool = new pg.Pool({ connectionString, max: options.poolSize, types });
+  const driver = loadPg();
+  const pool = new driver.Pool({ connectionString, max: options.poolSize, types: typesOf(driver) });
   // an idle client losing its connection must not crash the process; the next query reconnects
   pool.on('error', () => {});
   const transaction = async <T>(work: (tx: Sql) => Promise<T>): Promise<T> => {
