@@ -32,7 +32,7 @@ import { loadMasterKey, SecretBox } from './webhooks/secrets.js';
 import { DeliveryWorker } from './webhooks/worker.js';
 import type { Store } from './store/index.js';
 import { Gateway } from './gateway/index.js';
-import { registerMessageRoutes } from './http/routes/messages/index.js';
+import { gatewayApi, messageRoutes } from './http/routes/messages/index.js';
 import { gatewayOperatorRoutes } from './http/routes/operator/gateway/index.js';
 import { ACTION_URL_TTL_MS } from './domain/link-token.js';
 import { mintLink } from './links.js';
@@ -146,7 +146,7 @@ export async function buildApp(config: Config, store: Store, options: AppOptions
   if (config.emulator) registerRoutes(app, operatorApi, emulatorRoutes, deps);
   registerRoutes(app, webhooksApi, webhookRoutes, deps);
   // the inference gateway: /v1/messages and friends, and its operator routes
-  await registerMessageRoutes(app, deps);
+  registerRoutes(app, gatewayApi, messageRoutes, deps);
   registerRoutes(app, operatorApi, gatewayOperatorRoutes, deps);
   gateway.start();
   app.addHook('onClose', () => gateway.stop());

@@ -1,8 +1,10 @@
 import type { TSchema } from '@sinclair/typebox';
 import { ALL_DIALECTS, type Dialect } from '../dialects/index.js';
 import { ANTHROPIC_VERSIONS, WEBHOOKS_BETA } from '../http/admission.js';
+import { PROFILE_HEADER } from '../gateway/attribution.js';
 import type { Route } from '../http/route.js';
 import { emulatorRoutes } from '../http/routes/operator/emulator/index.js';
+import { gatewayApi, messageRoutes } from '../http/routes/messages/index.js';
 import { gatewayOperatorRoutes } from '../http/routes/operator/gateway/index.js';
 import { operatorRoutes } from '../http/routes/operator/index.js';
 import { userProfileRoutes } from '../http/routes/user-profiles/index.js';
@@ -94,6 +96,24 @@ function sections(dialect: Dialect | null, emulator: boolean): Section[] {
       description: 'Operator keys only (decisions §24); any other key gets 404.',
       routes: operatorRoutes,
       headers: [],
+      security: apiKeySecurity,
+    },
+    {
+      tag: gatewayApi.name,
+      description:
+        'The inference gateway (decisions §39): platform keys (admin keys are refused). Attribution is applied before anything ' +
+        'goes upstream; bodies and answers pass as sent, so their schemas name what uprof reads and leave other fields open.',
+      routes: messageRoutes,
+      headers: [
+        versionHeader,
+        header('anthropic-beta', false, { type: 'string' }, 'Passed upstream as sent.'),
+        workspaceHeader,
+        header(
+          PROFILE_HEADER, false, { type: 'string' },
+          'The user profile the request is attributed to: its standing, billing authorization and budget apply (decisions §39). ' +
+            'Removed before forwarding.',
+        ),
+      ],
       security: apiKeySecurity,
     },
     {
@@ -211,8 +231,12 @@ export function openApiDocument(options: { dialect?: Dialect | null; emulator?: 
         parameters.push({ name, in: 'query', required: false, schema: plain, ...(plain.type === 'array' ? { style: 'form', explode: true } : {}) });
       }
       parameters.push(...section.headers);
-      // every POST of every key-authenticated API (src/http/route.ts, http/idempotency.ts)
-      if (route.method === 'POST') parameters.push(idempotencyHeader);
+      // every POST of every key-authenticated API, unless its answer cannot be replayed (src/http/route.ts, http/idempotency.ts)
+      if (route.method === 'POST' && route.idempotencyKey !== false) parameters.push(idempotencyHeader);
+      // JSON, and the other media types a route writes itself (a stream, JSON Lines)
+      const content: Record<string, { schema: unknown }> = {};
+      if (contract.response !== undefined) content['application/json'] = { schema: components.shape(contract.response, dialect) };
+      for (const [type, schema] of Object.entries(contract.media ?? {})) content[type] = { schema: components.shape(schema, dialect) };
       const operation: Record<string, unknown> = {
         operationId: contract.id,
         summary: contract.summary,
@@ -223,7 +247,7 @@ export function openApiDocument(options: { dialect?: Dialect | null; emulator?: 
           200: {
             description: 'OK',
             headers: { 'request-id': { schema: { type: 'string' } } },
-            content: { 'application/json': { schema: components.shape(contract.response, dialect) } },
+            content,
           },
           '4XX': errorResponse('Refused: the message names the field or header (decisions §10).'),
           '5XX': errorResponse('A server error; x-should-retry says whether a retry is safe (decisions §34).'),
@@ -245,7 +269,8 @@ export function openApiDocument(options: { dialect?: Dialect | null; emulator?: 
       title: 'uprof',
       version: VERSION,
       description:
-        'A self-hostable, wire-compatible implementation of the User Profiles API, with organization webhooks and an operator API. ' +
+        'A self-hostable, wire-compatible implementation of the User Profiles API, with organization webhooks, an operator API ' +
+        'and an inference gateway (Messages and Message Batches). ' +
         (dialect === null
           ? `User Profiles bodies are anyOf the dialects (${DIALECT_NAMES.join(', ')}); ?dialect=NAME gives the document of one.`
           : `This document describes the User Profiles dialect ${dialectName(dialect)} only.`),

@@ -25,8 +25,13 @@ export interface Contract {
   body?: Shape;
   /** whether a body must be sent (else no body reads as `{}`) */
   bodyRequired?: boolean;
-  /** the body of the 200 answer */
-  response: Shape;
+  /** the JSON body of the 200 answer; absent when the route answers only in `media` */
+  response?: Shape;
+  /**
+   * 200 answers in media types other than JSON, which the handler writes itself: media type → schema of the whole
+   * text (the gateway's server-sent events and JSON Lines). The tests' response guard reads JSON answers only.
+   */
+  media?: Readonly<Record<string, TSchema>>;
 }
 
 export const shapeFor = (shape: Shape, dialect: Dialect): TSchema => (typeof shape === 'function' ? shape(dialect) : shape);

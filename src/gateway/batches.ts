@@ -18,7 +18,7 @@ export const STUB_BATCH_MS = 1000;
 /** results are available for 29 days; a batch expires 24 hours after creation if not ended (the hosted API's) */
 const EXPIRES_AFTER_MS = 24 * 3_600_000;
 export const MAX_BATCH_REQUESTS = 100_000;
-const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
+export const CUSTOM_ID = /^[a-zA-Z0-9_-]{1,64}$/;
 
 export interface BatchRequest {
   customId: string;

@@ -7,7 +7,7 @@ import type { FailureThrottle } from './auth-throttle.js';
 import type { RateLimiter } from './rate-limit.js';
 import type { Store } from '../store/index.js';
 import type { ResolvedKey } from '../store/tenancy.js';
-import type { Api, Call, Deps, OperatorCall, PlatformCall, Principal, Route } from './route.js';
+import type { Api, Call, Deps, GatewayCall, OperatorCall, PlatformCall, Principal, Route } from './route.js';
 
 export const ANTHROPIC_VERSIONS = ['2023-06-01', '2026-10-21'];
 
@@ -145,7 +145,18 @@ export async function admitOperator(request: FastifyRequest, reply: FastifyReply
   return { request, reply, deps, principal, actor: { type: 'operator', id: key.id } };
 }
 
-/** The three key-authenticated APIs; a new one is an admission and a name. */
+/**
+ * The inference gateway (decisions §39): `admitApiKey`, then no admin keys (they do no inference). Its principal
+ * carries the request's id, which the gateway's errored batch results name.
+ */
+export async function admitGateway(request: FastifyRequest, reply: FastifyReply, deps: Deps): Promise<GatewayCall> {
+  const { key, workspaceId } = await admitApiKey(request, reply, deps);
+  if (key.role === 'admin') throw permissionDenied('Admin API keys cannot call the Messages API; use an API key.');
+  const principal = { organizationId: key.organizationId, workspaceId, keyId: key.id, role: key.role, requestId: request.id };
+  return { request, reply, deps, principal };
+}
+
+/** The key-authenticated APIs; a new one is an admission and a name (the gateway's is with its routes). */
 export const platformApi: Api<PlatformCall> = { name: 'User Profiles', admit: admitPlatform, faults: true };
 export const webhooksApi: Api<Call> = { name: 'Organization webhooks', admit: admitWebhooks, faults: true };
 /** the organization's clock, never a fault: the provider's controls must answer */

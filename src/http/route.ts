@@ -11,7 +11,7 @@ import type { Standing } from '../standing.js';
 import type { Store } from '../store/index.js';
 import type { KeyRole } from '../store/tenancy.js';
 import type { SecretBox } from '../webhooks/secrets.js';
-import type { Gateway } from '../gateway/index.js';
+import type { Caller, Gateway } from '../gateway/index.js';
 import type { FailureThrottle } from './auth-throttle.js';
 import type { Idempotency } from './idempotency.js';
 import type { RateLimiter } from './rate-limit.js';
@@ -72,12 +72,18 @@ export interface OperatorCall extends Call {
   actor: Actor;
 }
 
+/** The inference gateway's call: its principal is also the gateway's caller (with the request's id: src/gateway/). */
+export interface GatewayCall extends Call {
+  principal: Principal & Caller;
+}
+
 type Method = 'GET' | 'POST' | 'DELETE';
 
 /**
  * One operation of a key-authenticated API: its method, path, contract (what it takes and answers: the
  * OpenAPI document and the tests' response guard read it) and handler. The handler returns the 200 body
- * (an object, or JsonBody). `betaOnly` and `write` are read by the admissions that know them.
+ * (an object, or JsonBody), or the `reply` once it has sent the answer itself (a stream, an upstream's answer
+ * relayed: the gateway's routes). `betaOnly` and `write` are read by the admissions that know them.
  */
 export interface Route<C extends Call = Call> {
   method: Method;
@@ -87,6 +93,11 @@ export interface Route<C extends Call = Call> {
   betaOnly?: boolean;
   /** organization webhooks: a change, refused to workspace-bound keys (decisions §32) */
   write?: boolean;
+  /**
+   * false: a POST without the `Idempotency-Key` step (and the document offers no such header), for a route whose
+   * answer may be a stream, which cannot be kept and replayed (decisions §51)
+   */
+  idempotencyKey?: false;
   handle(call: C): Promise<unknown>;
 }
 
@@ -108,6 +119,8 @@ export interface Api<C extends Call> {
   faults: boolean;
   /** run in order after admission, on every route of the API */
   steps?: readonly Step<C>[];
+  /** the largest body its routes take, in bytes, when it is not the server's (BODY_LIMIT) */
+  bodyLimit?: number;
 }
 
 /** What a route's Fastify `config` carries: hooks (the tests' response guard) find its contract there. */
@@ -125,17 +138,19 @@ function emulatorStep<C extends Call>(faults: boolean): Step<C> {
 const idempotencyStep: Step<Call> = (call) => call.deps.idempotency.begin(call.request, call.reply, call.principal);
 
 /**
- * The one registrar of every key-authenticated API. Every POST of every API takes `Idempotency-Key`; reads go
- * without that step (no await on their hot path).
+ * The one registrar of every key-authenticated API. Every POST of every API takes `Idempotency-Key` (unless the
+ * route says otherwise); reads go without that step (no await on their hot path). Bodies are read by the
+ * server's JSON parser (http/json-body.ts), which keeps their bytes as `request.bodyBytes`.
  */
 export function registerRoutes<C extends Call>(app: FastifyInstance, api: Api<C>, routes: readonly Route<C>[], deps: Deps): void {
   const steps: readonly Step<C>[] = [...(deps.clock.emulated ? [emulatorStep<C>(api.faults)] : []), ...(api.steps ?? [])];
   for (const route of routes) {
-    const routeSteps = route.method === 'POST' ? [...steps, idempotencyStep as Step<C>] : steps;
+    const routeSteps = route.method === 'POST' && route.idempotencyKey !== false ? [...steps, idempotencyStep as Step<C>] : steps;
     const config: RouteConfig = { api: api.name, contract: route.contract };
     app.route({
       method: route.method,
       url: route.url,
+      bodyLimit: api.bodyLimit,
       config,
       handler: async (request, reply) => {
         const call = await api.admit(request, reply, deps, route);

@@ -7,8 +7,14 @@ import { retrieveUserProfile } from '../../src/http/routes/user-profiles/retriev
 import { listUserProfiles } from '../../src/http/routes/user-profiles/list.ts';
 import { createEndpoint } from '../../src/http/routes/webhooks/endpoints.ts';
 import { newId } from '../../src/ids.ts';
+import { renderLocalBatch } from '../../src/gateway/batches.ts';
+import { readStubRequest, stubMessage } from '../../src/gateway/stub.ts';
+import { batchResults, listBatches } from '../../src/http/routes/messages/batches.ts';
+import { countTokens, createMessage } from '../../src/http/routes/messages/messages.ts';
+import type { BatchRecord } from '../../src/store/message-batches.ts';
 import { ResponseGuard } from '../support/contract-guard.ts';
 import { engines } from '../support/engines.ts';
+import { FakeUpstream } from '../support/fake-upstream.ts';
 import { call, startServer } from '../support/server.ts';
 
 /** The tests' response guard (test/support/contract-guard.ts), fed answers that break their contract. */
@@ -62,6 +68,40 @@ describe('response guard', () => {
 
   it('refuses a status the contract does not declare', () => {
     assert.match(guard.violations(createEndpoint.contract, 201, null, {}) ?? '', /status 201/);
+  });
+
+  it("passes the gateway's own answers, the upstream's extra fields, and no JSON where a route answers JSON Lines", () => {
+    const stub = readStubRequest({ model: 'm', max_tokens: 3, messages: [{ role: 'user', content: 'Hi' }] }, { countTokens: false });
+    const message = JSON.parse(JSON.stringify(stubMessage(stub, now)));
+    assert.equal(guard.violations(createMessage.contract, 200, null, message), null);
+    assert.equal(guard.violations(createMessage.contract, 200, null, { ...message, container: null }), null, 'open: the upstream may add fields');
+    assert.match(guard.violations(createMessage.contract, 200, null, { ...message, usage: {} }) ?? '', /usage must have required property 'input_tokens'/);
+    assert.equal(guard.violations(countTokens.contract, 200, null, { input_tokens: 12 }), null);
+    const record: BatchRecord = {
+      organizationId: 'org_x', id: newId('msgbatch', now), workspaceId: 'wrkspc_x', keyId: 'apikey_x', profileId: '', upstream: false,
+      requestCount: 1, createdAt: now, endsAt: now + 1000, cancelInitiatedAt: null, localResults: '', meteredAt: null,
+    };
+    const page = { data: [renderLocalBatch(record, now, 'http://uprof.test')], has_more: false, first_id: record.id, last_id: record.id };
+    assert.equal(guard.violations(listBatches.contract, 200, null, JSON.parse(JSON.stringify(page))), null);
+    assert.match(guard.violations(listBatches.contract, 200, null, { ...page, next_page: null }) ?? '', /additional properties/, "uprof's own page is closed");
+    assert.match(guard.violations(batchResults.contract, 200, null, {}) ?? '', /a JSON answer where the contract declares none/);
+  });
+
+  it("guards the gateway's answers too: an upstream Message that breaks the contract fails the request", async () => {
+    const [engine] = await engines();
+    const fake = await FakeUpstream.start();
+    const server = await startServer(engine, { UPSTREAM_URL: fake.url });
+    try {
+      const key = await server.newKey();
+      fake.script.push({ status: 200, body: JSON.stringify({ id: 'msg_fake', type: 'message', role: 'assistant', content: [] }) });
+      const body = { model: 'm', max_tokens: 1, messages: [{ role: 'user', content: 'Hi' }] };
+      const answer = await call(server, 'POST', '/v1/messages', { key: key.api_key, body });
+      assert.equal(answer.status, 500);
+      assert.match(answer.json.error.message, /POST \/v1\/messages → 200 breaks its contract: .*required property 'model'/);
+    } finally {
+      await assert.rejects(server.close(), /Answers that broke their route's contract:\nPOST \/v1\/messages → 200/);
+      await fake.close();
+    }
   });
 
   it('is installed on every test server: a stray field fails the request and the suite', async () => {

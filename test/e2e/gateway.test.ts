@@ -188,6 +188,27 @@ describeEachEngine('gateway: the stub model answers when there is no UPSTREAM_UR
     const admin = await server().newKey({ organization: org.name, role: 'admin' });
     assertApiError(await call(server(), 'POST', '/v1/messages', { key: admin.api_key, body }), 403, 'permission_error');
   });
+
+  it('Idempotency-Key: a batch is created once and its answer replayed; a message (maybe a stream) takes no key', async () => {
+    const org = await gatewayOrg(server());
+    const send = (path: string, body: unknown, key: string) =>
+      call(server(), 'POST', path, { key: org.platform.api_key, body, headers: { 'idempotency-key': key } });
+    const batchBody = { requests: [{ custom_id: 'once', params: { model: MODEL, max_tokens: 1, messages: ask('x') } }] };
+    const first = await send('/v1/messages/batches', batchBody, 'batch-1');
+    const again = await send('/v1/messages/batches', batchBody, 'batch-1');
+    assert.equal(first.status, 200, first.text);
+    assert.equal(again.text, first.text, 'the same batch, byte for byte');
+    assert.equal(again.headers.get('idempotent-replayed'), 'true');
+    assertApiError(await send('/v1/messages/batches', { requests: [] }, 'batch-1'), 400, 'invalid_request_error', 'Idempotency-Key');
+    const list = await call(server(), 'GET', '/v1/messages/batches', { key: org.platform.api_key });
+    assert.deepEqual(list.json.data.map((b: { id: string }) => b.id), [first.json.id], 'one batch made');
+
+    const messageBody = { model: MODEL, max_tokens: 1, messages: ask('x') };
+    const one = await send('/v1/messages', messageBody, 'message-1');
+    const two = await send('/v1/messages', messageBody, 'message-1');
+    assert.notEqual(two.json.id, one.json.id, 'each request runs');
+    assert.equal(two.headers.get('idempotent-replayed'), null);
+  });
 }, FAST_FLUSH);
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -96,6 +96,25 @@ describe('SDK calls through a validating proxy (Prism) built from the OpenAPI do
     assert.match(url.url, /\/user-profiles\/enrollment\//);
   });
 
+  it('the inference gateway: a message, its stream, a token count, a batch and its results keep the document', async () => {
+    const key = await server.newKey();
+    const proxy = await proxyFor('ga');
+    const client = new Anthropic({ apiKey: key.api_key, baseURL: proxy, maxRetries: 0 });
+    const params = { model: 'claude-test-model', max_tokens: 3, messages: [{ role: 'user' as const, content: 'Hello' }] };
+    assert.equal((await client.messages.create(params)).usage.output_tokens, 3);
+    assert.equal((await client.messages.stream(params).finalMessage()).usage.output_tokens, 3);
+    assert.ok((await client.messages.countTokens({ model: params.model, messages: params.messages })).input_tokens > 0);
+    const batch = await client.messages.batches.create({ requests: [{ custom_id: 'one', params }] });
+    assert.equal((await client.messages.batches.retrieve(batch.id)).id, batch.id);
+    assert.deepEqual((await client.messages.batches.list()).data.map((b) => b.id), [batch.id]);
+    server.clock.advance(1000);
+    // through the proxy by hand: the SDK reads results_url, which names uprof itself
+    const results = await fetch(`${proxy}/v1/messages/batches/${batch.id}/results`, { headers: { 'x-api-key': key.api_key, 'anthropic-version': '2023-06-01' } });
+    assert.equal(results.status, 200);
+    assert.equal(results.headers.get('content-type'), 'application/binary');
+    assert.equal(JSON.parse(await results.text()).result.type, 'succeeded');
+  });
+
   it('the proxy does refuse what breaks the document (it is not waving everything through)', async () => {
     const key = await server.newKey();
     const client = new Anthropic({ apiKey: key.api_key, baseURL: await proxyFor('ga'), maxRetries: 0 });

@@ -4,6 +4,7 @@ import { validate } from '@readme/openapi-parser';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { DIALECT_NAMES } from '../../src/contract/openapi.ts';
 import type { Route } from '../../src/http/route.ts';
+import { messageRoutes } from '../../src/http/routes/messages/index.ts';
 import { emulatorRoutes } from '../../src/http/routes/operator/emulator/index.ts';
 import { operatorRoutes } from '../../src/http/routes/operator/index.ts';
 import { gatewayOperatorRoutes } from '../../src/http/routes/operator/gateway/index.ts';
@@ -68,7 +69,7 @@ describe('the OpenAPI document', () => {
 
   it('describes every route this server serves, and nothing else', async () => {
     const document = await served();
-    const routes = [...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...gatewayOperatorRoutes, ...emulatorRoutes];
+    const routes = [...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...messageRoutes, ...gatewayOperatorRoutes, ...emulatorRoutes];
     assert.deepEqual(operations(document).sort(), [...described(routes), ...OPERATIONS].sort());
     for (const operation of OPERATIONS) assert.ok(server.app.hasRoute({ method: 'GET', url: operation.slice(4) }), operation);
     for (const route of routes) assert.ok(server.app.hasRoute({ method: route.method, url: route.url }), route.url);
@@ -96,6 +97,26 @@ describe('the OpenAPI document', () => {
     // the enrollment URL exists on the beta surface only (decisions §3)
     assert.ok(beta.paths['/v1/user_profiles/{user_profile_id}/enrollment_url']);
     assert.equal((await served('?dialect=ga')).paths['/v1/user_profiles/{user_profile_id}/enrollment_url'], undefined);
+  });
+
+  it("describes the gateway's routes: JSON or server-sent events, JSON Lines, no Idempotency-Key where a stream may answer", async () => {
+    const document = await served();
+    const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+    const parameters = (operation: any) => operation.parameters.map((p: { name: string }) => p.name);
+    const create = document.paths['/v1/messages'].post;
+    assert.deepEqual(create.requestBody, { required: true, content: { 'application/json': { schema: ref('MessageCreateParams') } } });
+    assert.deepEqual(Object.keys(create.responses['200'].content), ['application/json', 'text/event-stream']);
+    assert.deepEqual(create.responses['200'].content['application/json'].schema, ref('Message'));
+    assert.deepEqual(parameters(create), ['beta', 'anthropic-version', 'anthropic-beta', 'anthropic-workspace-id', 'anthropic-user-profile-id']);
+    assert.ok(parameters(document.paths['/v1/messages/batches'].post).includes('Idempotency-Key'), 'a batch is kept and replayed');
+    assert.deepEqual(document.paths['/v1/messages/count_tokens'].post.responses['200'].content['application/json'].schema, ref('MessageTokensCount'));
+    assert.deepEqual(document.paths['/v1/messages/batches'].get.responses['200'].content['application/json'].schema, ref('MessageBatchList'));
+    assert.deepEqual(document.paths['/v1/messages/batches/{message_batch_id}'].get.responses['200'].content['application/json'].schema, ref('MessageBatch'));
+    const results = document.paths['/v1/messages/batches/{message_batch_id}/results'].get.responses['200'].content;
+    assert.deepEqual(Object.keys(results), ['application/binary']);
+    // bodies go upstream as sent and answers may be the upstream's: their objects stay open
+    assert.equal(document.components.schemas.MessageCreateParams.additionalProperties, undefined);
+    assert.equal(document.components.schemas.Message.additionalProperties, undefined);
   });
 
   it('describes the error envelope and the auth schemes on every operation', async () => {
@@ -135,7 +156,7 @@ describe('the OpenAPI document', () => {
     const plain = await startServer(engine);
     try {
       const answer = await call(plain, 'GET', '/v1/openapi.json');
-      assert.deepEqual(operations(answer.json).sort(), [...described([...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...gatewayOperatorRoutes]), ...OPERATIONS].sort());
+      assert.deepEqual(operations(answer.json).sort(), [...described([...userProfileRoutes, ...webhookRoutes, ...operatorRoutes, ...messageRoutes, ...gatewayOperatorRoutes]), ...OPERATIONS].sort());
     } finally {
       await plain.close();
     }

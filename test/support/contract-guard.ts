@@ -31,6 +31,7 @@ export class ResponseGuard {
     if (status >= 400) schema = ErrorEnvelope;
     else if (contract === null) return null;
     else if (status !== 200) return `status ${status}: the contract declares only 200 and the error envelope`;
+    else if (contract.response === undefined) return 'a JSON answer where the contract declares none';
     else if (typeof contract.response === 'function' && dialect === null) return 'a per-dialect answer without a dialect';
     else schema = shapeFor(contract.response, dialect!);
     const validate = validatorOf(schema);
