@@ -42,32 +42,13 @@ interface Row {
 
 const CLAIMED: Claim = { kind: 'claimed' };
 
-/** A claim held in memory by the database's one writer: what its answer's row will need. */
-interface RunningClaim {
-  owner: string;
-  fingerprint: string;
-  leaseUntil: number;
-  createdAt: number;
-  expiresAt: number;
-}
-
 /**
  * Idempotency keys of one organization (the namespace every key of the organization shares). Each step is one
  * atomic statement that commits on its own, never inside the work's transaction: the claim is visible to every
  * process before the work starts, and the answer is stored only after the work has committed.
  */
 export class IdempotencyRepository {
-  /**
-   * Claims still running, when this process is its database's one writer (a SQLite server: see ProfileCache);
-   * null otherwise. Then no other process can claim a key, so a claim needs no row of its own: it is held here,
-   * and the key's row is written once, with its answer. That saves a commit per request (decisions §51); what a
-   * crash leaves is the same as with a claim row: no answer, so a retry runs the request again.
-   */
-  private readonly running: Map<string, RunningClaim> | null;
-
-  constructor(private readonly sql: Sql, options: { onlyWriter: boolean } = { onlyWriter: false }) {
-    this.running = options.onlyWriter ? new Map() : null;
-  }
+  constructor(private readonly sql: Sql) {}
 
   /**
    * Claims `key` for a request: an INSERT that does nothing when the key exists (on PostgreSQL it waits for a
@@ -76,7 +57,6 @@ export class IdempotencyRepository {
    * than the lease) is taken over by a compare-and-set on its owner, so of many racing retries one runs.
    */
   async claim(request: ClaimRequest): Promise<Claim> {
-    if (this.running) return this.claimInMemory(this.running, request);
     const { organizationId, key, fingerprint, owner, now, leaseMs, ttlMs } = request;
     for (let round = 0; round < 3; round++) {
       const inserted = await this.sql.run(
@@ -99,7 +79,12 @@ export class IdempotencyRepository {
         continue;
       }
       if (row.fingerprint !== fingerprint) return { kind: 'mismatch' };
-      if (row.status !== null) return answered(row);
+      if (row.status !== null) {
+        return {
+          kind: 'answered',
+          answer: { status: row.status, headers: JSON.parse(row.headers ?? '{}'), body: row.body ?? '', requestId: row.owner },
+        };
+      }
       if (Number(row.lease_until) > now) return { kind: 'in_progress', leaseUntil: Number(row.lease_until) };
       const taken = await this.sql.run(
         `UPDATE idempotency_keys SET owner = ?, lease_until = ?
@@ -112,35 +97,10 @@ export class IdempotencyRepository {
   }
 
   /**
-   * `claim` for the one writer: the kept answer is read from the database, a running claim from memory (with
-   * the same lease rule: a claim older than its lease is taken over).
-   */
-  private async claimInMemory(running: Map<string, RunningClaim>, request: ClaimRequest): Promise<Claim> {
-    const { organizationId, key, fingerprint, owner, now, leaseMs, ttlMs } = request;
-    const row = await this.sql.get<Row>(
-      `SELECT fingerprint, owner, lease_until, status, headers, body, expires_at FROM idempotency_keys
-       WHERE organization_id = ? AND idempotency_key = ?`,
-      [organizationId, key]);
-    // an unexpired answer stands; an unanswered row was left by a process that stopped: as good as absent
-    if (row !== undefined && row.expires_at > now && row.status !== null) {
-      return row.fingerprint === fingerprint ? answered(row) : { kind: 'mismatch' };
-    }
-    const id = runningId(organizationId, key);
-    const holder = running.get(id);
-    if (holder !== undefined && holder.expiresAt > now) {
-      if (holder.fingerprint !== fingerprint) return { kind: 'mismatch' };
-      if (holder.leaseUntil > now) return { kind: 'in_progress', leaseUntil: holder.leaseUntil };
-    }
-    running.set(id, { owner, fingerprint, leaseUntil: now + leaseMs, createdAt: now, expiresAt: now + ttlMs });
-    return CLAIMED;
-  }
-
-  /**
    * Keeps the answer of the request that owns the claim. False when it no longer does: its lease lapsed and
    * another request took the key over (then that request's answer is the one kept).
    */
   async complete(organizationId: string, key: string, owner: string, answer: Omit<KeptAnswer, 'requestId'>): Promise<boolean> {
-    if (this.running) return this.completeInMemory(this.running, organizationId, key, owner, answer);
     const changed = await this.sql.run(
       `UPDATE idempotency_keys SET status = ?, headers = ?, body = ?, lease_until = 0
        WHERE organization_id = ? AND idempotency_key = ? AND owner = ? AND status IS NULL`,
@@ -148,37 +108,8 @@ export class IdempotencyRepository {
     return changed === 1;
   }
 
-  /**
-   * The one writer's `complete`: the key's row, written with its answer (over an expired or abandoned row). The
-   * claim stays in memory until that write has committed, so a retry meanwhile gets a 409, never a second run.
-   */
-  private async completeInMemory(
-    running: Map<string, RunningClaim>, organizationId: string, key: string, owner: string, answer: Omit<KeptAnswer, 'requestId'>,
-  ): Promise<boolean> {
-    const id = runningId(organizationId, key);
-    const claim = running.get(id);
-    if (claim?.owner !== owner) return false;
-    try {
-      await this.sql.run(
-        `INSERT INTO idempotency_keys (organization_id, idempotency_key, fingerprint, owner, lease_until, status, headers, body, created_at, expires_at)
-         VALUES (?, ?, ?, ?, 0, ?, ?, ?, ?, ?)
-         ON CONFLICT (organization_id, idempotency_key) DO UPDATE SET fingerprint = excluded.fingerprint, owner = excluded.owner,
-           lease_until = 0, status = excluded.status, headers = excluded.headers, body = excluded.body,
-           created_at = excluded.created_at, expires_at = excluded.expires_at`,
-        [organizationId, key, claim.fingerprint, owner, answer.status, JSON.stringify(answer.headers), answer.body, claim.createdAt, claim.expiresAt]);
-    } finally {
-      if (running.get(id) === claim) running.delete(id);
-    }
-    return true;
-  }
-
   /** Gives the key up (the request failed with a 5xx): a retry runs the request again. */
   async release(organizationId: string, key: string, owner: string): Promise<void> {
-    if (this.running) {
-      const id = runningId(organizationId, key);
-      if (this.running.get(id)?.owner === owner) this.running.delete(id);
-      return;
-    }
     await this.sql.run(
       'DELETE FROM idempotency_keys WHERE organization_id = ? AND idempotency_key = ? AND owner = ? AND status IS NULL',
       [organizationId, key, owner]);
@@ -200,10 +131,3 @@ export class IdempotencyRepository {
     }
   }
 }
-
-const runningId = (organizationId: string, key: string) => `${organizationId}\n${key}`;
-
-const answered = (row: Row): Claim => ({
-  kind: 'answered',
-  answer: { status: row.status!, headers: JSON.parse(row.headers ?? '{}'), body: row.body ?? '', requestId: row.owner },
-});

@@ -95,7 +95,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     webhooks: new WebhookRepository(sql, subscriptions),
     consoleSessions: new ConsoleSessionRepository(sql),
     identityChecks: new IdentityCheckRepository(sql),
-    idempotency: new IdempotencyRepository(sql, { onlyWriter: serving !== undefined && serving !== null }),
+    idempotency: new IdempotencyRepository(sql),
     fixtures: new FixtureRepository(sql, cache, subscriptions),
     emulator: new EmulatorRepository(sql, cache, subscriptions),
     gatewaySettings: new GatewaySettingsRepository(sql),
