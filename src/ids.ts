@@ -60,6 +60,12 @@ export function isWellFormedId(prefix: IdPrefix, value: string): boolean {
 }
 
 /** Webhook event ids have their own documented shape: `whe_` + 32 hex (decisions §28). */
+export const EVENT_ID_PATTERN = '^whe_[0-9a-f]{32}$';
+const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
+
+/** True when `value` has the shape of a webhook event id (`newEventId`); anything else can never exist. */
+export const isWellFormedEventId = (value: string): boolean => EVENT_ID.test(value);
+
 export function newEventId(): string {
   let hex = '';
   for (let i = 0; i < 16; i++) hex += randomByte().toString(16).padStart(2, '0');

@@ -3,7 +3,7 @@ import { ApiError, invalidRequest, notFound } from '../errors.js';
 import { queryParam } from '../http/readers.js';
 import type { Deps } from '../http/route.js';
 import { ENDPOINT_CAP } from '../webhooks/limits.js';
-import { isWellFormedId } from '../ids.js';
+import { isWellFormedEventId, isWellFormedId } from '../ids.js';
 import { html, type SafeHtml } from '../pages/html.js';
 import { badge as toneBadge, cell, csrfField, errorNotice, savedNotice, when, type Tone } from '../pages/kit.js';
 import type { DeliveryAttempt, WebhookEndpoint } from '../store/webhooks.js';
@@ -32,7 +32,6 @@ export interface ConsoleKit<Op extends WebhookPageOperator> {
 
 const LOG_SIZE = 50;
 const MAX_LOG_SIZE = 100;
-const EVENT_ID = /^whe_[0-9a-f]{32}$/;
 const endpointUrl = (id: string) => `/console/webhooks/${encodeURIComponent(id)}`;
 const RESENT = 'Event queued for re-delivery, under its original webhook-id.';
 
@@ -127,7 +126,7 @@ export function registerWebhookPages<Op extends WebhookPageOperator>(kit: Consol
   kit.form('/webhooks/:id/events/:eventId/resend', (params) => endpointUrl(params.id), async (op, params, reply) => {
     const endpoint = await endpointOf(op, params.id);
     const missing = notFound(`Webhook endpoint ${JSON.stringify(endpoint.id)} has no event ${JSON.stringify(params.eventId)}.`);
-    if (!EVENT_ID.test(params.eventId)) throw missing;
+    if (!isWellFormedEventId(params.eventId)) throw missing;
     try {
       const outcome = await deps.store.webhooks.resend(op.organizationId, endpoint.id, params.eventId, deps.clock.now(op.organizationId));
       if (outcome === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');

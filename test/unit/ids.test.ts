@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { isWellFormedId, newEventId, newId, randomBase62 } from '../../src/ids.ts';
+import { isWellFormedEventId, isWellFormedId, newEventId, newId, randomBase62 } from '../../src/ids.ts';
 
 const PROFILE_ID = /^uprof_01[0-9A-Za-z]{22}$/;
 
@@ -94,6 +94,15 @@ describe('newEventId', () => {
     const ids = Array.from({ length: 1_000 }, () => newEventId());
     for (const id of ids) assert.match(id, /^whe_[0-9a-f]{32}$/);
     assert.equal(new Set(ids).size, ids.length);
+    assert.ok(ids.every(isWellFormedEventId));
+  });
+
+  it('isWellFormedEventId: exactly 32 lower-case hex digits after whe_', () => {
+    const hex = 'a'.repeat(32);
+    assert.equal(isWellFormedEventId(`whe_${hex}`), true);
+    for (const bad of [`whe_${'a'.repeat(31)}`, `whe_${'a'.repeat(33)}`, `whe_${'A'.repeat(32)}`, `whe_${'g'.repeat(32)}`, `wh_${hex}`, `whe_${hex}\n`, '']) {
+      assert.equal(isWellFormedEventId(bad), false, JSON.stringify(bad));
+    }
   });
 });
 

@@ -1,13 +1,13 @@
 import { Type } from '@sinclair/typebox';
 import { Closed, NoBody, Params } from '../../../contract/schema.js';
 import { invalidRequest, notFound } from '../../../errors.js';
+import { isWellFormedEventId } from '../../../ids.js';
 import type { Route } from '../../route.js';
 import { LogQuery, readLogLimit, readNoBody } from './bodies.js';
 import { endpointOf } from './params.js';
 import { AttemptSchema, renderAttempt } from './view.js';
 
 const DELIVERIES = '/v1/organizations/webhooks/:webhook_endpoint_id/deliveries';
-const EVENT_ID = /^whe_[0-9a-f]{32}$/;
 
 /** Extension — GET …/{id}/deliveries?limit=: the endpoint's delivery attempts, newest first. */
 export const listDeliveries: Route = {
@@ -49,7 +49,7 @@ export const resendDelivery: Route = {
     const endpoint = await endpointOf(call);
     const eventId = (call.request.params as { event_id: string }).event_id;
     const missing = notFound(`Webhook endpoint ${JSON.stringify(endpoint.id)} has no event ${JSON.stringify(eventId)}.`);
-    if (!EVENT_ID.test(eventId)) throw missing;
+    if (!isWellFormedEventId(eventId)) throw missing;
     const outcome = await call.deps.store.webhooks.resend(endpoint.organizationId, endpoint.id, eventId, call.deps.clock.now(endpoint.organizationId));
     // a disabled endpoint receives nothing; a queued re-send would slip out the moment it is enabled
     if (outcome === 'disabled') throw invalidRequest('This webhook endpoint is disabled; enable it before re-sending events.');

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Closed, Enum, Id, Nullable, Timestamp } from '../../../contract/schema.js';
 import { EVENT_TYPES } from '../../../domain/events.js';
 import { formatTimestamp } from '../../../domain/time.js';
+import { EVENT_ID_PATTERN } from '../../../ids.js';
 import type { DeliveryAttempt, WebhookEndpoint } from '../../../store/webhooks.js';
 import { ENDPOINT_STATES } from './bodies.js';
 
@@ -39,7 +40,7 @@ export function renderEndpoint(endpoint: WebhookEndpoint): Static<typeof Endpoin
 
 export const AttemptSchema = Closed(
   {
-    event_id: Type.String({ pattern: '^whe_[0-9a-f]{32}$' }),
+    event_id: Type.String({ pattern: EVENT_ID_PATTERN }),
     event_type: Enum(EVENT_TYPES),
     attempt: Type.Integer({ minimum: 1 }),
     attempted_at: Timestamp,
