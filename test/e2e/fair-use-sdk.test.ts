@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { describeEachEngine } from '../support/suite.ts';
+import { LossyProxy } from '../support/lossy-proxy.ts';
+import { pythonSdk, runPythonChecks, type PythonCheck } from '../support/python.ts';
 import { call, type TestServer } from '../support/server.ts';
 
 /**
@@ -13,70 +13,6 @@ import { call, type TestServer } from '../support/server.ts';
  * `_idempotency_header` is in the Python one), but both send a request's headers again on every retry, so
  * `Idempotency-Key` given as a request header makes their retries safe.
  */
-
-interface Seen {
-  method: string;
-  status: number | null;
-  replayed: string | null;
-  idempotencyKey: string | null;
-}
-
-/**
- * A proxy between the SDK and uprof that can lose answers: it forwards each request, and for the next `lose`
- * POSTs reads uprof's whole answer and then drops the client's connection instead of passing it on.
- */
-class LossyProxy {
-  lose = 0;
-  readonly seen: Seen[] = [];
-  private server: Server | null = null;
-  url = '';
-
-  constructor(private readonly upstream: string) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((request, response) => void this.forward(request, response).catch(() => request.socket.destroy()));
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-  }
-
-  /** Forwards one request to uprof; while `lose` lasts, a POST's answer is dropped on the way back. */
-  private async forward(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of request) chunks.push(chunk as Buffer);
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(request.headers)) {
-      if (value === undefined || ['host', 'connection', 'content-length', 'keep-alive'].includes(name)) continue;
-      headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    const answer = await fetch(this.upstream + request.url, {
-      method: request.method,
-      headers,
-      body: chunks.length > 0 ? Buffer.concat(chunks) : undefined,
-    });
-    const body = Buffer.from(await answer.arrayBuffer());
-    const seen: Seen = {
-      method: request.method!, status: answer.status, replayed: answer.headers.get('idempotent-replayed'),
-      idempotencyKey: headers['idempotency-key'] ?? null,
-    };
-    this.seen.push(seen);
-    if (request.method === 'POST' && this.lose > 0) {
-      this.lose--;
-      seen.status = null; // uprof answered; the client never hears it
-      request.socket.destroy();
-      return;
-    }
-    const out: Record<string, string> = {};
-    answer.headers.forEach((value, name) => {
-      if (!['content-length', 'connection', 'keep-alive', 'transfer-encoding', 'content-encoding'].includes(name)) out[name] = value;
-    });
-    response.writeHead(answer.status, out).end(body);
-  }
-
-  async close(): Promise<void> {
-    this.server?.closeAllConnections();
-    await new Promise((resolve) => this.server?.close(resolve));
-  }
-}
 
 describeEachEngine('the SDK with its default retries: lost answers', (server) => {
   let proxy: LossyProxy;
@@ -133,5 +69,48 @@ describeEachEngine('the SDK with its default retries: rate limits', (server: () 
     const [, refused, retried] = trail;
     assert.ok(refused.retryAfterMs! > 0 && refused.retryAfterMs! <= 2000, `retry-after-ms ${refused.retryAfterMs}`);
     assert.ok(retried.at - refused.at >= refused.retryAfterMs! - 5, `the SDK waited ${retried.at - refused.at} ms of ${refused.retryAfterMs}`);
+  });
+}, { RATE_LIMIT_RPS: '0.5', RATE_LIMIT_BURST: '1' });
+
+const python = await pythonSdk();
+const PYTHON_CHECKS = ['sync lost answer', 'async lost answer', 'sync 429 waited out', 'async 429 waited out'];
+
+/** The same two habits from the official Python SDK (test/python/sdk_fair_use.py), sync and async. */
+describeEachEngine('the Python SDK with its default retries: lost answers and rate limits', (server: () => TestServer) => {
+  let proxy: LossyProxy;
+  let checks: Map<string, PythonCheck>;
+  let output = '';
+  before(async () => {
+    if (!python) return;
+    proxy = new LossyProxy(server().baseURL);
+    proxy.loseFirstPerKey = true;
+    await proxy.start();
+    // one organization: a key without a limit (0: none) for the lost answers, the server's limit for the 429s
+    const unlimited = await server().newKey({ rateLimitRps: 0 });
+    const limited = await server().newKey();
+    const result = await runPythonChecks(python, 'sdk_fair_use.py', {
+      UPROF_BASE_URL: server().baseURL, UPROF_API_KEY: unlimited.api_key, UPROF_PROXY_URL: proxy.url,
+      UPROF_LIMITED_URL: server().baseURL, UPROF_LIMITED_KEY: limited.api_key,
+    });
+    checks = new Map(result.checks.map((c) => [c.check, c]));
+    output = `${result.run.stderr}\n${result.run.stdout}`.slice(-4000);
+  });
+  after(async () => proxy?.close());
+
+  for (const name of PYTHON_CHECKS) {
+    it(name, { skip: !python && 'the Python SDK virtualenv is not available' }, () => {
+      const check = checks.get(name);
+      assert.ok(check, `the script reported no check ${JSON.stringify(name)} (output: ${output})`);
+      assert.ok(check.ok, check.error ?? '');
+    });
+  }
+
+  it('the proxy lost one answer per key, and each retry got the kept answer', { skip: !python && 'the Python SDK virtualenv is not available' }, () => {
+    const keyed = proxy.seen.filter((s) => s.method === 'POST' && s.idempotencyKey !== null);
+    assert.equal(keyed.length, 4, JSON.stringify(keyed));
+    for (let i = 0; i < keyed.length; i += 2) {
+      assert.deepEqual([keyed[i].status, keyed[i + 1].status, keyed[i + 1].replayed], [null, 200, 'true']);
+      assert.equal(keyed[i].idempotencyKey, keyed[i + 1].idempotencyKey);
+    }
   });
 }, { RATE_LIMIT_RPS: '0.5', RATE_LIMIT_BURST: '1' });

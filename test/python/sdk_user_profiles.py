@@ -13,16 +13,15 @@ UPROF_API_KEY (a fresh organization's key). Prints one JSON line per check: {"ch
 
 import asyncio
 import inspect
-import json
 import os
 import re
 import sys
-import traceback
 from datetime import datetime, timedelta, timezone
 
 import anthropic
 import httpx2
 from anthropic import Anthropic, AsyncAnthropic
+from checks import Checks
 
 BASE_URL = os.environ["UPROF_BASE_URL"]
 API_KEY = os.environ["UPROF_API_KEY"]
@@ -220,23 +219,12 @@ async def scenario(client, mode, record):
 
 async def main():
     assert anthropic.__version__ == "1.13.0", f"anthropic {anthropic.__version__}, expected 1.13.0"
-    results = []
-
-    async def record(name, check):
-        try:
-            await check()
-            results.append({"check": name, "ok": True, "error": None})
-        except Exception as error:  # every failure is reported with its check's name; the next check still runs
-            detail = "".join(traceback.format_exception_only(type(error), error)).strip()
-            results.append({"check": name, "ok": False, "error": detail})
-
+    checks = Checks()
     with Anthropic(api_key=API_KEY, base_url=BASE_URL, max_retries=0, _strict_response_validation=True) as client:
-        await scenario(client, "sync", record)
+        await scenario(client, "sync", checks.record)
     async with AsyncAnthropic(api_key=API_KEY, base_url=BASE_URL, max_retries=0, _strict_response_validation=True) as client:
-        await scenario(client, "async", record)
-    for result in results:
-        print(json.dumps(result))
-    return 0 if all(r["ok"] for r in results) else 1
+        await scenario(client, "async", checks.record)
+    return checks.report()
 
 
 if __name__ == "__main__":

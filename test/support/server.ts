@@ -36,7 +36,7 @@ export interface TestServer {
   /** identity-check evidence sealed as the portal seals it */
   sealedEvidence(evidence?: Partial<IdentityEvidence>): string;
   /** a key for a new, isolated organization (unless `organization` names one) */
-  newKey(options?: { organization?: string; workspace?: string; role?: KeyRole; name?: string }): Promise<MintedKey>;
+  newKey(options?: { organization?: string; workspace?: string; role?: KeyRole; name?: string; rateLimitRps?: number | null }): Promise<MintedKey>;
   close(): Promise<void>;
 }
 
@@ -92,6 +92,7 @@ export async function startServer(engine: Engine, env: Record<string, string> = 
         workspace: options.workspace,
         role: options.role ?? 'platform',
         name: options.name,
+        rateLimitRps: options.rateLimitRps,
       }),
     async close() {
       await app.close();
