@@ -66,6 +66,7 @@ const EVENT_ID = new RegExp(EVENT_ID_PATTERN);
 /** True when `value` has the shape of a webhook event id (`newEventId`); anything else can never exist. */
 export const isWellFormedEventId = (value: string): boolean => EVENT_ID.test(value);
 
+/** A new webhook event id: `whe_` and 16 random bytes in lower-case hex. */
 export function newEventId(): string {
   let hex = '';
   for (let i = 0; i < 16; i++) hex += randomByte().toString(16).padStart(2, '0');

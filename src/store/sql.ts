@@ -356,7 +356,7 @@ export class SqliteSql implements Sql {
 
 // ------------------------------------------------------------------------------------------ PostgreSQL
 
-/** pg, loaded by the first PostgreSQL store only: a SQLite server never pays its ~15 MB. */
+/** pg, loaded by the first PostgreSQL store only: a SQLite server does not carry it (see RedisBuckets for the figure). */
 const loadPg = () => createRequire(import.meta.url)('pg') as typeof pg;
 
 const INT8_OID = 20;
