@@ -19,7 +19,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { killChildren, median, procSample, requireWrk, startServer, stop, table, wrk, type Server, type WrkRequest } from './support.ts';
+import { measure, median, requireWrk, runBench, startServer, stop, table, type Measured, type Server, type WrkRequest } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1);
@@ -65,15 +65,9 @@ async function start(build: Build, dir: string): Promise<void> {
   };
 }
 
-async function measure(build: Build, scenario: string, dir: string): Promise<{ rps: number; cpuUs: number }> {
-  const server = build.server!;
-  const request = build.requests![scenario];
-  if (WARMUP_SECONDS > 0) await wrk(server.url, request, { seconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
-  const before = procSample(server.child.pid!).cpuMs;
-  const result = await wrk(server.url, request, { seconds: SECONDS, connections: CONNECTIONS, dir });
-  const answered = result.requests - result.errors;
-  return { rps: result.rps, cpuUs: ((procSample(server.child.pid!).cpuMs - before) * 1000) / Math.max(1, answered) };
-}
+/** One measured run of `scenario` against a build (bench/support.ts: warm-up, then CPU sampled around wrk). */
+const measureBuild = (build: Build, scenario: string, dir: string) =>
+  measure(build.server!, build.requests![scenario], { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
 
 async function main() {
   const [beforeDir, afterDir = fileURLToPath(new URL('..', import.meta.url))] = process.argv.slice(2);
@@ -90,14 +84,14 @@ async function main() {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
         const order = round % 2 ? builds : [...builds].reverse();
-        const got: Record<string, { rps: number; cpuUs: number }> = {};
-        for (const build of order) got[build.label] = await measure(build, scenario, dir);
+        const got: Record<string, Measured> = {};
+        for (const build of order) got[build.label] = await measureBuild(build, scenario, dir);
         const run = (runs[scenario] ??= { before: [], after: [], ratios: [], cpuBefore: [], cpuAfter: [] });
         run.before.push(got.before.rps);
         run.after.push(got.after.rps);
         run.ratios.push(got.after.rps / got.before.rps);
-        run.cpuBefore.push(got.before.cpuUs);
-        run.cpuAfter.push(got.after.cpuUs);
+        run.cpuBefore.push(got.before.cpuPerRequestUs);
+        run.cpuAfter.push(got.after.cpuPerRequestUs);
         process.stderr.write(`  round ${round} ${scenario}: before ${got.before.rps.toFixed(0)} req/s, after ${got.after.rps.toFixed(0)} req/s\n`);
       }
     }
@@ -117,8 +111,4 @@ async function main() {
   }
 }
 
-main().catch((error) => {
-  console.error(error);
-  killChildren();
-  process.exit(1);
-});
+runBench('bench:compare', main);

@@ -18,8 +18,8 @@ import { join } from 'node:path';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, median, procSample, requireWrk, startServer, stop, table, wrk,
-  type Server, type WrkRequest, type WrkResult,
+  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, measure as measureRun, median, requireWrk, startServer, stop, table,
+  type Measured, type Server, type WrkRequest,
 } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -30,20 +30,10 @@ const POSTGRES_URL = process.env.BENCH_DATABASE_URL || DEFAULT_POSTGRES_URL;
 const REDIS_URL = process.env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379';
 const CONNECTIONS = 10;
 const SEEDED = 500;
+const measure = (server: Server, request: WrkRequest, dir: string) =>
+  measureRun(server, request, { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
 const CREATE_BODY = JSON.stringify({ name: 'Bench Create', external_user_details: { reference_id: 'bench_create' }, metadata: { plan: 'pro' } });
 
-interface Measured extends WrkResult {
-  cpuPerRequestUs: number;
-}
-
-async function measure(server: Server, request: WrkRequest, dir: string): Promise<Measured> {
-  if (WARMUP_SECONDS > 0) await wrk(server.url, request, { seconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
-  const before = procSample(server.child.pid!).cpuMs;
-  const result = await wrk(server.url, request, { seconds: SECONDS, connections: CONNECTIONS, dir });
-  const cpuMs = procSample(server.child.pid!).cpuMs - before;
-  const answered = result.requests - result.errors;
-  return { ...result, cpuPerRequestUs: answered > 0 ? (cpuMs * 1000) / answered : NaN };
-}
 
 interface Comparison {
   name: string;

@@ -29,8 +29,8 @@ import { fileURLToPath } from 'node:url';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  killChildren, machineBusyMs, median, percentile, procSample, requireWrk, SERVE, startServer, stop, table, wrk, type Server, type WrkRequest,
-  type WrkResult,
+  killChildren, machineBusyMs, measure as measureRun, median, percentile, requireWrk, runBench, SERVE, startServer, stop, table,
+  type Measured, type Server, type WrkRequest,
 } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -38,26 +38,15 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS || 1);
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const TTFB_SAMPLES = Number(process.env.BENCH_TTFB_SAMPLES || 300);
 const CONNECTIONS = 10;
+/** a measured wrk run (bench/support.ts), at 10 connections or at `connections` */
+const measure = (server: Server, request: WrkRequest, dir: string, connections = CONNECTIONS) =>
+  measureRun(server, request, { seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections, dir });
 const FAKE = fileURLToPath(new URL('./baselines/fake-upstream.mjs', import.meta.url));
 /** the issue's targets */
 const TARGETS = { ratio: 70, addedP50Ms: 0.5, addedTtfbMs: 1 };
 
 const MESSAGE = { model: 'claude-bench', max_tokens: 256, messages: [{ role: 'user', content: 'Summarise the benchmark method in one sentence.' }] };
 
-interface Measured extends WrkResult {
-  cpuPerRequestUs: number;
-}
-
-async function measure(server: Server, request: WrkRequest, dir: string, connections = CONNECTIONS): Promise<Measured> {
-  if (WARMUP_SECONDS > 0) await wrk(server.url, request, { seconds: WARMUP_SECONDS, connections, dir });
-  const cpuOf = [server];
-  const before = cpuOf.map((s) => procSample(s.child.pid!).cpuMs);
-  const result = await wrk(server.url, request, { seconds: SECONDS, connections, dir });
-  if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.name} exited:\n${server.stderr()}`);
-  const cpuMs = cpuOf.reduce((sum, s, i) => sum + procSample(s.child.pid!).cpuMs - before[i], 0);
-  const answered = result.requests - result.errors;
-  return { ...result, cpuPerRequestUs: answered > 0 ? (cpuMs * 1000) / answered : NaN };
-}
 
 /** Time (ms) from sending one streamed request to the first byte of its answer's body, one request at a time. */
 function firstByte(url: string, headers: Record<string, string>, body: string, agent: Agent): Promise<number> {
@@ -171,10 +160,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench could not run: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBench('bench:gateway', main);

@@ -25,7 +25,7 @@ import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import { generate, postgresEngine, sqliteEngine, type EngineRun } from './seed.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, killChildren, median, requireWrk, rssPeak, startServer, stop, table, wrk, type Server, type WrkRequest,
+  DEFAULT_POSTGRES_URL, SERVE, killChildren, median, requireWrk, rssPeak, runBench, startServer, stop, table, wrk, type Server, type WrkRequest,
 } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -214,11 +214,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:growth could not run: ${error.stack ?? error.message}`);
-    killChildren();
-    process.exit(1);
-  },
-);
+runBench('bench:growth', main);

@@ -16,8 +16,8 @@ import { join } from 'node:path';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, machineBusyMs, median, procSample, requireWrk, shown, startServer, stop, table, wrk,
-  type Server, type WrkRequest,
+  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, machineBusyMs, median, procSample, requireWrk, runBench, shown, startServer,
+  stop, table, wrk, type Server, type WrkRequest,
 } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -131,11 +131,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:processes could not run: ${error.stack ?? error.message}`);
-    killChildren();
-    process.exit(1);
-  },
-);
+runBench('bench:processes', main);

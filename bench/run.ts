@@ -27,8 +27,8 @@ import { fileURLToPath } from 'node:url';
 import { mintKey } from '../src/keys.ts';
 import { openStore } from '../src/store/index.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, machineBusyMs, median, procSample, requireWrk, rssPeak, shown, startServer, stop,
-  table, wrk, type Server, type WrkRequest, type WrkResult,
+  DEFAULT_POSTGRES_URL, SERVE, freshPostgresSchema, killChildren, machineBusyMs, measure, median, requireWrk, rssPeak, runBench, shown, startServer,
+  stop, table, type Measured, type WrkRequest,
 } from './support.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -40,6 +40,7 @@ const CONNECTIONS = 10;
 const SEEDED = 1000;
 const BARE = fileURLToPath(new URL('./baselines/bare-http.mjs', import.meta.url));
 const NAIVE_PG = fileURLToPath(new URL('./baselines/naive-pg.mjs', import.meta.url));
+const measuring = (dir: string) => ({ seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
 
 type Scenario = 'retrieve' | 'create' | 'list';
 const SCENARIOS: Scenario[] = ['retrieve', 'create', 'list'];
@@ -50,27 +51,12 @@ const TARGETS: Record<string, { ratio: Record<Scenario, number>; p99: Partial<Re
   postgres: { ratio: { retrieve: 70, create: 50, list: 50 }, p99: { retrieve: 5, create: 15 }, rssMB: 150, reference: 'naive node+pg' },
 };
 
-interface Measured extends WrkResult {
-  /** server CPU (user + system) per answered request, µs */
-  cpuPerRequestUs: number;
-}
-
 interface Pair {
   engine: string;
   scenario: Scenario;
   round: number;
   uprof: Measured;
   reference: Measured;
-}
-
-async function measure(server: Server, request: WrkRequest, dir: string): Promise<Measured> {
-  if (WARMUP_SECONDS > 0) await wrk(server.url, request, { seconds: WARMUP_SECONDS, connections: CONNECTIONS, dir });
-  const before = procSample(server.child.pid!).cpuMs;
-  const result = await wrk(server.url, request, { seconds: SECONDS, connections: CONNECTIONS, dir });
-  if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.name} exited:\n${server.stderr()}`);
-  const cpuMs = procSample(server.child.pid!).cpuMs - before;
-  const answered = result.requests - result.errors;
-  return { ...result, cpuPerRequestUs: answered > 0 ? (cpuMs * 1000) / answered : NaN };
 }
 
 async function seed(url: string, headers: Record<string, string>): Promise<{ ids: string[]; sample: unknown; bytes: number }> {
@@ -146,8 +132,8 @@ async function runEngine(engine: string, databaseUrl: string, label: string, dir
   try {
     for (let round = 1; round <= ROUNDS; round++) {
       for (const scenario of SCENARIOS) {
-        const ref = await measure(reference, referenceRequests[scenario], dir);
-        const own = await measure(uprof, uprofRequests[scenario], dir);
+        const ref = await measure(reference, referenceRequests[scenario], measuring(dir));
+        const own = await measure(uprof, uprofRequests[scenario], measuring(dir));
         answered += own.requests;
         pairs.push({ engine, scenario, round, uprof: own, reference: ref });
         process.stderr.write(`  ${engine} round ${round} ${scenario}: uprof ${own.rps.toFixed(0)} req/s, ${reference.name} ${ref.rps.toFixed(0)} req/s\n`);
@@ -244,10 +230,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench could not run: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBench('bench', main);

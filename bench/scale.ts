@@ -36,7 +36,7 @@ import { openStore } from '../src/store/index.ts';
 import { Tokens } from '../src/tokens.ts';
 import { BATCH, generate, mulberry32, postgresEngine, sqliteEngine, type EngineRun, type Seeded } from './seed.ts';
 import {
-  DEFAULT_POSTGRES_URL, SERVE, killChildren, percentile, startServer, stop, table, type Server,
+  DEFAULT_POSTGRES_URL, SERVE, killChildren, percentile, runBench, startServer, stop, table, type Server,
 } from './support.ts';
 
 const WANTED = Number(process.env.SCALE_PROFILES || 1_000_000);
@@ -298,10 +298,4 @@ async function main() {
   console.log(`total ${((performance.now() - started) / 60_000).toFixed(1)} min; SQLite file deleted, PostgreSQL schema dropped`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    console.error(`bench:scale could not run: ${error.stack ?? error.message}`);
-    process.exit(1);
-  },
-);
+runBench('bench:scale', main);

@@ -188,6 +188,28 @@ export function wrk(url: string, request: WrkRequest, options: { seconds: number
   });
 }
 
+export interface Measured extends WrkResult {
+  /** the server process's CPU time (user + system) over the run, per answered request */
+  cpuPerRequestUs: number;
+}
+
+/**
+ * One measured wrk run against `server`: a discarded warm-up of `warmupSeconds` first, then `seconds` with the
+ * server's CPU time sampled around it. Throws when the server died meanwhile (its figures would be wrk's errors).
+ */
+export async function measure(
+  server: Server, request: WrkRequest, options: { seconds: number; warmupSeconds: number; connections: number; dir: string },
+): Promise<Measured> {
+  const { seconds, warmupSeconds, connections, dir } = options;
+  if (warmupSeconds > 0) await wrk(server.url, request, { seconds: warmupSeconds, connections, dir });
+  const before = procSample(server.child.pid!).cpuMs;
+  const result = await wrk(server.url, request, { seconds, connections, dir });
+  if (server.child.exitCode !== null || server.child.signalCode !== null) throw new Error(`${server.name} exited:\n${server.stderr()}`);
+  const cpuMs = procSample(server.child.pid!).cpuMs - before;
+  const answered = result.requests - result.errors;
+  return { ...result, cpuPerRequestUs: answered > 0 ? (cpuMs * 1000) / answered : NaN };
+}
+
 /** CPU time (ms, user + system) and resident memory (KiB) of a process, from /proc. */
 export function procSample(pid: number): { cpuMs: number; rssKiB: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -262,4 +284,20 @@ export const median = (xs: number[]) => {
 export function percentile(samples: ArrayLike<number>, p: number): number {
   const sorted = Float64Array.from(samples).sort();
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN;
+}
+
+// ---------- entry ----------
+
+/**
+ * Runs a bench's `main` and exits: 0 once it has measured (whatever the figures), 1 when it could not run at all
+ * (the child servers are killed on the way out: see `killChildren`).
+ */
+export function runBench(name: string, main: () => Promise<void>): void {
+  main().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(`${name} could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exit(1);
+    },
+  );
 }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { newProfile } from '../src/domain/profile.ts';
 import { newId } from '../src/ids.ts';
 import { headerLine, profileLine, workspaceLine } from '../src/transfer/records.ts';
-import { DEFAULT_POSTGRES_URL, UPROF, ensureBuilt, freshPostgresSchema, shown, table } from './support.ts';
+import { DEFAULT_POSTGRES_URL, UPROF, ensureBuilt, freshPostgresSchema, runBench, shown, table } from './support.ts';
 
 const COUNT = Number(process.env.TRANSFER_PROFILES || 1_000_000);
 const ENGINES = (process.env.TRANSFER_ENGINES || 'sqlite,postgres').split(',').map((e) => e.trim()).filter(Boolean);
@@ -153,7 +153,4 @@ async function main() {
   }
 }
 
-main().then(() => process.exit(0), (error: Error) => {
-  console.error(`bench could not run: ${error.stack ?? error.message}`);
-  process.exit(1);
-});
+runBench('bench:transfer', main);

@@ -17,7 +17,7 @@ import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_POSTGRES_URL, SERVE, UPROF, freshPostgresSchema, killChildren, sleep, startServer, stop, table } from './support.ts';
+import { DEFAULT_POSTGRES_URL, SERVE, UPROF, freshPostgresSchema, killChildren, runBench, sleep, startServer, stop, table } from './support.ts';
 
 const SLEEP_SECONDS = Number(process.env.BENCH_SLEEP_SECONDS || 30);
 const EVENTS = Number(process.env.BENCH_EVENTS || 64);
@@ -126,7 +126,4 @@ async function main() {
   ));
 }
 
-main().catch((error) => {
-  console.error(`bench could not run: ${error?.stack ?? error}`);
-  process.exitCode = 0;
-});
+runBench('bench:webhook-fairness', main);
