@@ -122,6 +122,14 @@ export const groupCommitSize = new client.Histogram({
   registers: [registry],
 });
 
+/** SQLite checkpoints of a served database, run on their own thread (store/wal-checkpoints.ts). */
+export const walCheckpoints = new client.Counter({
+  name: 'uprof_sqlite_checkpoints_total',
+  help: 'SQLite WAL checkpoints run off the event loop: pass (copied the log while writes went on), restart (held writes to copy the rest, so the log starts over)',
+  labelNames: ['kind'],
+  registers: [registry],
+});
+
 /** Webhook delivery attempts by outcome: delivered, retry (failed, will be tried again), failed (gave up). */
 export const webhookAttempts = new client.Counter({
   name: 'uprof_webhook_attempts_total',
@@ -163,4 +171,4 @@ export const throttled = new client.Counter({
 });
 
 /** Everything above, together, for callers that prefer one import. */
-export const metrics = { registry, groupCommitSize, webhookAttempts, webhookQueue, keyCache, throttled };
+export const metrics = { registry, groupCommitSize, walCheckpoints, webhookAttempts, webhookQueue, keyCache, throttled };

@@ -60,7 +60,8 @@ export function openSql(options: StoreOptions): Sql {
   const path = sqlitePath(url);
   if (path !== null) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    return SqliteSql.open(path, { synchronous: options.sqliteSynchronous ?? 'NORMAL' });
+    // a server checkpoints the WAL on a thread of its own (wal-checkpoints.ts); short-lived CLI connections leave it to SQLite
+    return SqliteSql.open(path, { synchronous: options.sqliteSynchronous ?? 'NORMAL', backgroundCheckpoints: options.serve !== undefined });
   }
   throw new Error(`DATABASE_URL must start with sqlite: or postgres:// (got ${JSON.stringify(url)})`);
 }

@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import type pg from 'pg';
 import { groupCommitSize } from '../metrics.js';
+import { WalCheckpoints, type CheckpointedConnection } from './wal-checkpoints.js';
 
 export type Engine = 'sqlite' | 'postgres';
 export type Param = string | number | null;
@@ -77,7 +78,7 @@ const PAGE_CACHE_KIB = 4096;
  * statements must keep every other statement out until it ends: an in-process lock does that (see `take`).
  * Statements are prepared once and reused (the hot path is a point select).
  */
-export class SqliteSql implements Sql {
+export class SqliteSql implements Sql, CheckpointedConnection {
   readonly engine = 'sqlite' as const;
   readonly forUpdate = rowLocks('sqlite').forUpdate;
   readonly forShare = rowLocks('sqlite').forShare;
@@ -88,6 +89,8 @@ export class SqliteSql implements Sql {
    * next waiter in FIFO order, so nothing can slip in between a release and the next owner's start.
    */
   private held = false;
+  /** held by `holdWrites`: no transaction is open, so reads may run meanwhile */
+  private readsPass = false;
   private readonly waiters: (() => void)[] = [];
   private queue: { statements: readonly Statement[]; resolve(changes: number[]): void; reject(error: unknown): void }[] = [];
   private readonly inside: Sql;
@@ -98,8 +101,18 @@ export class SqliteSql implements Sql {
   private syncWaiters: { resolve(): void; reject(error: unknown): void }[] = [];
   private syncing = false;
 
-  constructor(readonly db: Database.Database, options: { syncOnCommit: boolean } = { syncOnCommit: false }) {
+  /** the thread that checkpoints the WAL off the event loop (wal-checkpoints.ts); null: SQLite's own checkpoints */
+  readonly checkpoints: WalCheckpoints | null = null;
+
+  constructor(
+    readonly db: Database.Database,
+    options: { syncOnCommit: boolean; backgroundCheckpoints?: boolean } = { syncOnCommit: false },
+  ) {
     this.syncOnCommit = options.syncOnCommit;
+    if (options.backgroundCheckpoints && db.name !== ':memory:') {
+      db.pragma('wal_autocheckpoint = 0');
+      this.checkpoints = new WalCheckpoints(db.name, this);
+    }
     const direct = (sqlText: string) => this.prepare(sqlText);
     this.inside = {
       engine: 'sqlite',
@@ -123,7 +136,7 @@ export class SqliteSql implements Sql {
    * one fsync share the next: group commit. On an OS crash, SQLite's WAL checksums discard any torn tail,
    * which holds only writes that were never acknowledged.
    */
-  static open(path: string, options: { synchronous: 'FULL' | 'NORMAL' }): SqliteSql {
+  static open(path: string, options: { synchronous: 'FULL' | 'NORMAL'; backgroundCheckpoints?: boolean }): SqliteSql {
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
@@ -133,7 +146,27 @@ export class SqliteSql implements Sql {
     // caches the file; a stream of creates otherwise fills all 16 MB with pages it wrote once and never reads
     // again (measured: -16 MB of peak RSS under the create benchmark, and no slower).
     db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
-    return new SqliteSql(db, { syncOnCommit: options.synchronous === 'FULL' && path !== ':memory:' });
+    return new SqliteSql(db, {
+      syncOnCommit: options.synchronous === 'FULL' && path !== ':memory:',
+      backgroundCheckpoints: options.backgroundCheckpoints,
+    });
+  }
+
+  async holdWrites<T>(work: () => Promise<T>): Promise<T> {
+    const turn = this.take();
+    if (turn) await turn;
+    this.readsPass = true;
+    try {
+      return await work();
+    } finally {
+      this.readsPass = false;
+      this.release();
+    }
+  }
+
+  checkpointsFailed(error: unknown): void {
+    this.db.pragma('wal_autocheckpoint = 1000');
+    process.emitWarning(`SQLite checkpoints are back on the event loop: ${error instanceof Error ? error.message : String(error)}`);
   }
 
   /** Resolves once everything committed before the call is on disk (one fsync serves all waiting callers). */
@@ -215,22 +248,22 @@ export class SqliteSql implements Sql {
 
   // A read runs at once when the connection is free: it is synchronous, so nothing can interleave with it.
   async all<Row>(sqlText: string, params: readonly Param[] = []): Promise<Row[]> {
-    if (this.held) return this.queued(() => this.prepare(sqlText).all(...params) as Row[]);
+    if (this.held && !this.readsPass) return this.queued(() => this.prepare(sqlText).all(...params) as Row[]);
     return this.prepare(sqlText).all(...params) as Row[];
   }
 
   async get<Row>(sqlText: string, params: readonly Param[] = []): Promise<Row | undefined> {
-    if (this.held) return this.queued(() => this.prepare(sqlText).get(...params) as Row | undefined);
+    if (this.held && !this.readsPass) return this.queued(() => this.prepare(sqlText).get(...params) as Row | undefined);
     return this.prepare(sqlText).get(...params) as Row | undefined;
   }
 
   async rows(sqlText: string, params: readonly Param[] = []): Promise<unknown[][]> {
-    if (this.held) return this.queued(() => this.prepare(sqlText, 'raw').all(...params) as unknown[][]);
+    if (this.held && !this.readsPass) return this.queued(() => this.prepare(sqlText, 'raw').all(...params) as unknown[][]);
     return this.prepare(sqlText, 'raw').all(...params) as unknown[][];
   }
 
   async values(sqlText: string, params: readonly Param[] = []): Promise<unknown[]> {
-    if (this.held) return this.queued(() => this.prepare(sqlText, 'pluck').all(...params));
+    if (this.held && !this.readsPass) return this.queued(() => this.prepare(sqlText, 'pluck').all(...params));
     return this.prepare(sqlText, 'pluck').all(...params);
   }
 
@@ -276,6 +309,7 @@ export class SqliteSql implements Sql {
     let outcomes: ({ changes: number[] } | { error: unknown })[];
     try {
       outcomes = this.commitEach(batch);
+      this.checkpoints?.committed();
     } catch (error) {
       for (const write of batch) write.reject(error);
       return;
@@ -328,6 +362,7 @@ export class SqliteSql implements Sql {
       begun = true;
       result = await work(this.inside);
       this.db.exec('COMMIT');
+      this.checkpoints?.committed();
     } catch (error) {
       // only ever our own transaction: no one else runs a statement while we own the connection
       if (begun && this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -342,6 +377,7 @@ export class SqliteSql implements Sql {
 
   async close(): Promise<void> {
     await this.flush();
+    await this.checkpoints?.close();
     await this.take();
     try {
       await this.durable();

@@ -109,6 +109,21 @@ describeEachEngine('metrics on a loopback listener (open)', (server) => {
     assert.ok(sample(text, 'process_cpu_seconds_total') !== undefined, 'the process metrics are there too');
   });
 
+  it('SQLite: the served file is checkpointed off the event loop, and the checkpoints are counted', async (t) => {
+    if (server().engine !== 'sqlite') return t.skip('SQLite only');
+    const key = await server().newKey();
+    const passes = (text: string) => sample(text, 'uprof_sqlite_checkpoints_total', { kind: 'pass' }) ?? 0;
+    const before = passes((await metrics(server())).text);
+    await call(server(), 'POST', '/v1/user_profiles', { key: key.api_key, body: { name: 'Checkpointed' } });
+    // a write is followed by a pass within IDLE_CHECKPOINT_MS (1 s); allow a slow machine five
+    let after = before;
+    for (let waited = 0; after === before && waited < 5000; waited += 100) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      after = passes((await metrics(server())).text);
+    }
+    assert.ok(after > before, 'a checkpoint pass followed the write');
+  });
+
   it('reports the webhook queue depth and delivery outcomes', async () => {
     const organization = `metrics-${randomUUID()}`;
     const key = await server().newKey({ organization });
