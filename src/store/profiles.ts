@@ -140,10 +140,11 @@ export class ProfileRepository {
   async insert(profile: Profile, actor: Actor): Promise<void> {
     const subscribed = await this.subscribedTypes(profile.organizationId);
     // a new id: the cache has nothing to drop. The creation's history record is part of the row.
+    // independent: the outbox rows read only the subscriptions, never the new profile (one round trip on PostgreSQL)
     await this.sql.batch([
       profileInsertStatement(profile, actor),
       ...outboxStatements(eventsFor(null, profile), profile.createdAt, subscribed),
-    ]);
+    ], { independent: true });
   }
 
   /** null: not known here, and the outbox statements find out in SQL */

@@ -27,7 +27,7 @@ export interface Sql {
   /** runs a statement; resolves to the number of rows it changed */
   run(sql: string, params?: readonly Param[]): Promise<number>;
   /** runs statements atomically (all or none); resolves to the rows each changed */
-  batch(statements: readonly Statement[]): Promise<number[]>;
+  batch(statements: readonly Statement[], options?: BatchOptions): Promise<number[]>;
   /** runs `work` in one transaction, serialised with every other transaction that touches the same rows */
   transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T>;
   /**
@@ -45,6 +45,16 @@ export interface Sql {
    */
   lockNamed(name: string | number): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface BatchOptions {
+  /**
+   * No statement of the batch reads a row another of them writes (each INSERT, UPDATE or DELETE would change the
+   * same rows run in any order, or all from one snapshot). PostgreSQL then runs the batch as one statement, its
+   * writes as data-modifying CTEs: one round trip instead of BEGIN, each statement, COMMIT. SQLite, whose group
+   * commit has no round trips, runs it as any batch.
+   */
+  independent?: boolean;
 }
 
 export interface RowLockOptions {
@@ -419,6 +429,19 @@ function toPostgres(sqlText: string): { name: string; text: string } {
 
 type Queryable = Pick<pg.Pool, 'query'> | pg.PoolClient;
 
+const WRITE = /^\s*(INSERT|UPDATE|DELETE)\b/i;
+/**
+ * Independent writes as one statement (BatchOptions.independent): each a CTE that returns a 1 per row it changed,
+ * and a SELECT of their counts. One statement is atomic on its own; a CTE that fails fails them all.
+ */
+function asOneStatement(statements: readonly Statement[]): Statement {
+  return {
+    sql: `WITH ${statements.map((s, i) => `w${i} AS (${s.sql} RETURNING 1)`).join(', ')} ` +
+      `SELECT ${statements.map((_, i) => `(SELECT count(*) FROM w${i})`).join(', ')}`,
+    params: statements.flatMap((s) => s.params),
+  };
+}
+
 /** `transaction` is null inside a transaction, where statements simply run on its connection. */
 function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | null, close: Sql['close']): Sql {
   const query = async (sqlText: string, params: readonly Param[]) => {
@@ -443,8 +466,14 @@ function postgresExecutor(client: Queryable, transaction: Sql['transaction'] | n
     values: async (sqlText, params = []) => (await rows(sqlText, params)).map((row) => row[0]),
     run: async (sqlText, params = []) => (await query(sqlText, params)).rowCount ?? 0,
     // one statement is atomic on its own: no BEGIN and COMMIT round trips around it
-    batch: (statements) =>
-      transaction && statements.length > 1 ? transaction((tx) => runAll(tx, statements)) : runAll(executor, statements),
+    batch: async (statements, options = {}) => {
+      if (!transaction || statements.length < 2) return runAll(executor, statements);
+      if (options.independent && statements.every((s) => WRITE.test(s.sql))) {
+        const one = asOneStatement(statements);
+        return (await rows(one.sql, one.params))[0] as number[];
+      }
+      return transaction((tx) => runAll(tx, statements));
+    },
     transaction: transaction ?? nested,
     ...rowLocks('postgres'),
     lockNamed: (name) => advisoryLock(executor.run)(name),

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { databaseMetrics, type Series } from '../metrics.js';
-import type { Param, Sql, Statement } from './sql.js';
+import type { BatchOptions, Param, Sql, Statement } from './sql.js';
 
 /**
  * The store's Sql with its time counted (GET /metrics, `uprof_db_duration_seconds`): a read is one query, a
@@ -24,7 +24,7 @@ export function timed(sql: Sql): Sql {
     rows: (text: string, params?: readonly Param[]) => timedFrom(series.read, performance.now(), sql.rows(text, params)),
     values: (text: string, params?: readonly Param[]) => timedFrom(series.read, performance.now(), sql.values(text, params)),
     run: (text: string, params?: readonly Param[]) => timedFrom(series.write, performance.now(), sql.run(text, params)),
-    batch: (statements: readonly Statement[]) => timedFrom(series.write, performance.now(), sql.batch(statements)),
+    batch: (statements: readonly Statement[], options?: BatchOptions) => timedFrom(series.write, performance.now(), sql.batch(statements, options)),
     transaction: <T>(work: (tx: Sql) => Promise<T>) => timedFrom(series.transaction, performance.now(), sql.transaction(work)),
     forUpdate: (options) => sql.forUpdate(options),
     forShare: () => sql.forShare(),
