@@ -10,7 +10,7 @@ import { walCheckpoints } from '../metrics.js';
  * on the one connection of a server, that stalls every request for the copy and both fsyncs (measured ~14 ms
  * per 1,000 pages here, the p99 of a create under load). So the server's connection turns that off, and a worker
  * thread with its own connection (THREAD below) checkpoints instead, every COMMITS_PER_CHECKPOINT
- * commits or IDLE_CHECKPOINT_MS after the last write.
+ * commits, and at the latest IDLE_CHECKPOINT_MS after the first write since the last pass.
  *
  * A checkpoint beside a stream of writes never catches up with the last ones, and SQLite starts the log over
  * only when a write begins with every page copied: left alone, the log would grow without end. So once it holds
@@ -69,8 +69,6 @@ export class WalCheckpoints {
   private answer: { resolve(result: CheckpointResult): void; reject(error: Error): void } | null = null;
   private failed = false;
   private closing = false;
-  /** checkpoints run so far, and those that held writes to start the log over (for tests and metrics) */
-  readonly counts = { passes: 0, restarts: 0 };
 
   constructor(path: string, private readonly connection: CheckpointedConnection) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -114,11 +112,9 @@ export class WalCheckpoints {
   private async pass(): Promise<void> {
     try {
       const result = await this.checkpoint();
-      this.counts.passes++;
       walCheckpoints.inc({ kind: 'pass' });
       if (result.log >= RESTART_AFTER_FRAMES) {
         await this.connection.holdWrites(() => this.checkpoint());
-        this.counts.restarts++;
         walCheckpoints.inc({ kind: 'restart' });
       }
     } catch (error) {
