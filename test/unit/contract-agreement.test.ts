@@ -140,15 +140,19 @@ function mutated(value: unknown): fc.Arbitrary<unknown> {
 
 /**
  * The places a refusal may name, as paths: `external_user_details.country`, `enabled_events[2]`, `tiers.a.status`
- * (`[]` for the body). A field is what comes before a `: `, and a key the caller sent may itself hold `: ` or `.`,
- * so every reading is a candidate: known segments, then the rest as one key.
+ * (`[]` for the body). A field is what comes before a `: `, and a key the caller sent may itself hold `: `, `.` or
+ * `[0]`, so every reading is a candidate: `[n]` as an index or as part of a key, known segments, then the rest as
+ * one key.
  */
 function pathsOf(message: string): string[][] {
   if (message.startsWith('The request body')) return [[]];
   const candidates: string[][] = [];
   for (let i = message.indexOf(': '); i !== -1; i = message.indexOf(': ', i + 1)) {
-    const parts = message.slice(0, i).replace(/ key$/, '').replace(/\[(\d+)\]/g, '.$1').split('.');
-    for (let k = 1; k <= parts.length; k++) candidates.push([...parts.slice(0, k - 1), parts.slice(k - 1).join('.')]);
+    const field = message.slice(0, i).replace(/ key$/, '');
+    for (const reading of [field.replace(/\[(\d+)\]/g, '.$1'), field]) {
+      const parts = reading.split('.');
+      for (let k = 1; k <= parts.length; k++) candidates.push([...parts.slice(0, k - 1), parts.slice(k - 1).join('.')]);
+    }
   }
   return candidates;
 }
